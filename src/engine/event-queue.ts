@@ -1,4 +1,4 @@
-import { SimulationError } from './errors.js';
+import { SimulationError, invariant } from './errors.js';
 import type { TimeUs } from './time.js';
 
 /**
@@ -290,7 +290,10 @@ export class EventQueue {
     this.setCursor(start);
     while (i !== NONE) {
       const n = this.next[i];
-      this.link(this.slotFor(this.timeUs[i]), i);
+      const target = this.slotFor(this.timeUs[i]);
+      // Every event moves strictly down a level, or the cascade would never end.
+      invariant(target < slot, `event queue cascade made no progress at slot ${slot}`);
+      this.link(target, i);
       i = n;
     }
   }

@@ -28,7 +28,8 @@ export class Random {
 
   /** An independent child stream named `name`. The same name always gives the same stream. */
   fork(name: string): Random {
-    return new Random(`${this.seed}/${name}`);
+    // The length prefix keeps fork('a/b') apart from fork('a').fork('b').
+    return new Random(`${this.seed}/${name.length}:${name}`);
   }
 
   /** Uniform in [0, 1). */

@@ -32,7 +32,9 @@ export class LatencyModel {
   }
 
   /** Validates `spec` and compiles it. Throws a SimulationError naming the bad field. */
-  static from(spec: LatencySpec): LatencyModel {
+  static from(input: LatencySpec): LatencyModel {
+    // A private frozen copy: a caller mutating its object later must not desynchronise `spec`.
+    const spec = input !== null && typeof input === 'object' ? (Object.freeze({ ...input }) as LatencySpec) : input;
     const field = (name: string, value: unknown, positive = false): number => {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
         throw new SimulationError(

@@ -33,7 +33,7 @@ export interface NodeContext {
   readonly rack: string;
   /** How many times this node's process has started (1 on first boot). */
   readonly incarnation: number;
-  /** The node's own random stream (fixed by its name, the same in every incarnation's order). */
+  /** The node's own random stream, forked by its name and incarnation. */
   readonly rng: Random;
   /** The machine's local clock: true time with the machine's skew and drift. */
   nowUs(): TimeUs;
