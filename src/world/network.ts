@@ -393,6 +393,12 @@ export class Network implements EventTarget {
     }
   }
 
+  /** Ends an `isolate(node)`. Other blocks that name the node stay. */
+  rejoin(node: NodeId): void {
+    this.knownPlacement(node, 'rejoin');
+    this.isolated.delete(node);
+  }
+
   /** Removes every block. Messages already dropped stay dropped. */
   heal(): void {
     this.isolated.clear();

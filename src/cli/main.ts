@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import chalk from 'chalk';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { SimulationError } from '../engine/errors.js';
+import { writeRunReport } from '../report/html-report.js';
+import { parseDuration } from '../scenario/duration.js';
+import { loadScenario } from '../scenario/load.js';
+import { ScenarioError } from '../scenario/scenario-error.js';
+import { simulate } from '../scenario/simulate.js';
+
+/** Exit codes (DESIGN.md): the outcome matched `expect:`, it did not, or the input was bad. */
+export const EXIT_PASS = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Bad input found by the CLI itself (a flag's value). */
+class UsageError extends Error {}
+
+interface RunFlags {
+  seed?: number;
+  json?: boolean;
+  report?: string;
+  duration?: number;
+}
+
+function parseSeed(text: string): number {
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new InvalidArgumentError(`expected an integer seed, found ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function parseDurationFlag(text: string): number {
+  const us = parseDuration(text);
+  if (us === undefined || us <= 0) throw new InvalidArgumentError(`expected a positive duration such as 30s, 500ms or 2m, found ${JSON.stringify(text)}`);
+  return us;
+}
+
+function runCommand(file: string, flags: RunFlags, out: (text: string) => unknown): number {
+  const scenario = loadScenario(file);
+  const wallClockMs = () => performance.now(); // statistics only; never read by the model
+  const { detail, ...result } = simulate(scenario, { seed: flags.seed, durationUs: flags.duration, wallClockMs });
+  let reportPath: string | undefined;
+  if (flags.report !== undefined) reportPath = writeRunReport(flags.report, scenario, result, detail);
+  if (flags.json) {
+    out(JSON.stringify(result));
+  } else {
+    const pass = result.verdict === 'pass';
+    out(`${chalk.bold(result.scenario)}  seed ${result.seed}  ${pass ? chalk.green('PASS') : chalk.red('FAIL')}`);
+    out(`  expected: ${result.expected.length ? result.expected.join(', ') : 'no violation'}; found: ${result.violations.length} finding(s)`);
+    const byCheck = new Map<string, typeof result.violations>();
+    for (const v of result.violations) byCheck.set(v.check, [...(byCheck.get(v.check) ?? []), v]);
+    for (const [check, vs] of byCheck) out(`  ${chalk.yellow(check)} ×${vs.length}: ${vs[0].message}`);
+    out(`  ${result.stats.events} events, ${(result.stats.simulatedMs / 1000).toFixed(1)} s simulated in ${result.stats.wallMs} ms; trace ${result.traceHash}`);
+    if (reportPath !== undefined) out(`  report: ${reportPath}`);
+    out(`  replay: ${result.replay}`);
+  }
+  return result.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;
+}
+
+/** Builds the program. `out` and `err` receive whole lines; exit codes are returned, not thrown. */
+export function buildProgram(out: (text: string) => unknown, err: (text: string) => unknown, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('kafkaesque')
+    .description('A deterministic simulator of Apache Kafka: run a scenario, inject faults, check what clients saw.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out(s.replace(/\n$/, '')), writeErr: (s) => err(s.replace(/\n$/, '')) });
+  program
+    .command('run')
+    .description('run one scenario deterministically and check it against its expect: list')
+    .argument('<scenario>', 'a scenario file (.yaml, .yml or .json)')
+    .option('--seed <n>', 'the seed (default: the scenario\'s seed)', parseSeed)
+    .option('--json', 'print one JSON object on stdout')
+    .option('--report <dir>', 'write an HTML report with its figures to this directory')
+    .option('--duration <time>', 'length of the fault window, e.g. 30s (default: the scenario\'s duration)', parseDurationFlag)
+    .action((file: string, flags: RunFlags) => setExit(runCommand(file, flags, out)));
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and the script) and returns the exit code. */
+export function main(argv: string[], out: (t: string) => unknown = (t) => process.stdout.write(`${t}\n`), err: (t: string) => unknown = (t) => process.stderr.write(`${t}\n`)): number {
+  let code = EXIT_PASS;
+  const program = buildProgram(out, err, (c) => (code = c));
+  try {
+    program.parse(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other commander error is a usage error.
+      return e.exitCode === 0 ? EXIT_PASS : EXIT_BAD_INPUT;
+    }
+    if (e instanceof ScenarioError || e instanceof UsageError) {
+      for (const line of e.message.split('\n')) err(`kafkaesque: ${line}`);
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof SimulationError) {
+      // A scenario that validated but asks the world for something impossible.
+      err(`kafkaesque: ${e.message}`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // A closed pipe (`kafkaesque run … | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  process.exitCode = main(process.argv.slice(2));
+}

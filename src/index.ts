@@ -1,0 +1,40 @@
+/**
+ * kafkaesque: the library. `import { … } from 'kafkaesque'`.
+ *
+ * Today it exports the deterministic engine and the virtual world (network, disks with a page
+ * cache, machines and processes), the scenario loader and `simulate`. The Kafka model's exports
+ * (`murmur2`, `partitionForKey`, `assign`, arbitraries) arrive with their issues.
+ */
+export {
+  Simulator,
+  EventQueue,
+  Random,
+  TraceHash,
+  MemoryTraceSink,
+  SimulationError,
+  InvariantError,
+  invariant,
+  msToUs,
+  sToUs,
+  usToMs,
+  formatTimeUs,
+  US_PER_MS,
+  US_PER_S,
+  MAX_TIME_US,
+} from './engine/index.js';
+export type { EventTarget, EventId, RunLimit, RunResult as EngineRunResult, StopReason, SimulatorOptions, TraceSink, TimeUs, DurationUs, EventHandle } from './engine/index.js';
+
+export { World, type WorldOptions, type AddMachineOptions, type RecordedEntry } from './world/world.js';
+export { Machine, type ProcessState, type ClockSkew, type HistorySink } from './world/machine.js';
+export { Network, type LinkConfig, type NodePlacement, type NetworkStats } from './world/network.js';
+export { Disk, DEFAULT_DISK_CONFIG, type DiskConfig, type Chunk, type DiskCompletion, type DiskHandle, type DiskReadResult, type DiskStats } from './world/disk.js';
+export { LatencyModel, type LatencySpec } from './world/latency.js';
+export type { Node, NodeContext, NodeFactory, NodeId, Message, TimerId, HistoryEntry } from './world/node.js';
+
+export { ScriptedNemesis, type FaultStep, type FaultKind, type FaultInterval } from './faults/scripted-nemesis.js';
+export type { Violation } from './check/violation.js';
+
+export { loadScenario, validateScenario, type Scenario } from './scenario/load.js';
+export { ScenarioError } from './scenario/scenario-error.js';
+export { simulate, type RunResult, type RunStats, type RunDetail, type SimulateOptions } from './scenario/simulate.js';
+export { parseDuration, formatDuration } from './scenario/duration.js';

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { closestMatch, formatPath, ScenarioError, shorten } from './scenario-error.js';
+import { scenarioSchema, type ParsedScenario } from './schema.js';
+
+/** A validated scenario, with where it came from (for messages and replay commands). */
+export interface Scenario extends ParsedScenario {
+  readonly source: string;
+}
+
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads and validates a scenario from a YAML or JSON file, or validates an object given
+ * directly. Every problem is reported at once, each naming the file, the path inside it, what
+ * was found and what was expected. Throws ScenarioError; never returns a half-valid scenario.
+ */
+export function loadScenario(pathOrObject: string | object): Scenario {
+  if (typeof pathOrObject === 'string') {
+    const doc = readDocument(pathOrObject);
+    return validateScenario(doc, pathOrObject);
+  }
+  if (pathOrObject === null || typeof pathOrObject !== 'object') {
+    throw new ScenarioError([`scenario: expected a file path or an object, found ${describe(pathOrObject)}`]);
+  }
+  return validateScenario(pathOrObject, '(scenario object)');
+}
+
+function readDocument(path: string): unknown {
+  let text: string;
+  try {
+    const buf = readFileSync(path);
+    if (buf.length > MAX_FILE_BYTES) throw new ScenarioError([`${path}: the file is ${buf.length} bytes; a scenario may be at most ${MAX_FILE_BYTES}`]);
+    if (buf.includes(0)) throw new ScenarioError([`${path}: this is a binary file, not a YAML or JSON scenario`]);
+    text = buf.toString('utf8');
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    throw new ScenarioError([`${path}: cannot read the scenario: ${why}`]);
+  }
+  try {
+    if (extname(path).toLowerCase() === '.json') return JSON.parse(text);
+    // maxAliasCount guards against alias bombs ("billion laughs").
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+  } catch (e) {
+    const msg = String((e as Error).message).split('\n')[0];
+    throw new ScenarioError([`${path}: not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${msg}`]);
+  }
+}
+
+/** Validates a parsed document against the schema and returns the typed scenario. */
+export function validateScenario(doc: unknown, source: string): Scenario {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ScenarioError([`${source}: expected a mapping with name, cluster, ... at the top level, found ${describe(doc)}`]);
+  }
+  const result = scenarioSchema.safeParse(doc);
+  if (!result.success) throw new ScenarioError(result.error.issues.map((issue) => formatIssue(source, doc, issue)));
+  return { ...result.data, source };
+}
+
+function formatIssue(source: string, doc: unknown, issue: z.core.$ZodIssue): string {
+  const where = `${source}: at ${formatPath(issue.path)}`;
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return issue.keys
+      .map((key) => {
+        const hint = closestMatch(key, known);
+        const path = formatPath([...issue.path, key]);
+        return `${source}: at ${path}: unknown key ${JSON.stringify(shorten(key))}${hint ? `; did you mean ${hint}?` : known.length ? `; expected one of ${known.join(', ')}` : ''}`;
+      })
+      .join('\n');
+  }
+  const found = valueAt(doc, issue.path);
+  const foundText = found.present ? `, found ${describe(found.value)}` : ', but it is missing';
+  if (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value') {
+    return `${where}: ${issue.message}${foundText}`;
+  }
+  if (issue.code === 'custom') return `${where}: ${issue.message}`;
+  return `${where}: ${issue.message}${found.present ? ` (found ${describe(found.value)})` : ''}`;
+}
+
+/** The keys the schema allows at `path`, for "did you mean" suggestions. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = scenarioSchema;
+  for (const part of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodArray && typeof part === 'number') schema = schema.element as z.ZodType;
+    else if (schema instanceof z.ZodObject) {
+      const next = (schema.shape as Record<string, z.ZodType>)[String(part)];
+      if (next === undefined) return [];
+      schema = next;
+    } else return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (let i = 0; i < 10; i++) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
+    else break;
+  }
+  return s;
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): { present: boolean; value?: unknown } {
+  let v: unknown = doc;
+  for (const part of path) {
+    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, part)) return { present: false };
+    v = (v as Record<PropertyKey, unknown>)[part];
+  }
+  return { present: true, value: v };
+}
+
+/** A short, safe description of a found value: never the whole of a huge or deep value. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}
