@@ -44,7 +44,7 @@ function readDocument(path: string): unknown {
   try {
     if (extname(path).toLowerCase() === '.json') return JSON.parse(text);
     // maxAliasCount guards against alias bombs ("billion laughs").
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, logLevel: 'error' });
   } catch (e) {
     const msg = String((e as Error).message).split('\n')[0];
     throw new ScenarioError([`${path}: not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${msg}`]);

@@ -101,6 +101,10 @@ export const scenarioSchema = z.strictObject({
       writeMs: nonNegativeMs.optional(),
       fsyncMs: nonNegativeMs.optional(),
       tornWrites: z.boolean().optional(),
+      // Linux's page-cache writeback, under its sysctl names: dirty data older than
+      // vm.dirty_expire_centisecs is written back by a flusher waking every vm.dirty_writeback_centisecs.
+      'vm.dirty_expire_centisecs': z.number().int().min(1).optional(),
+      'vm.dirty_writeback_centisecs': z.number().int().min(1).optional(),
     })
     .optional(),
   faults: z.array(faultSchema).optional(),

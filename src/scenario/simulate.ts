@@ -125,6 +125,10 @@ function diskConfig(s: Scenario): Partial<DiskConfig> {
   if (s.disk?.writeMs !== undefined) out.writeLatency = { distribution: 'constant', ms: s.disk.writeMs };
   if (s.disk?.fsyncMs !== undefined) out.fsyncLatency = { distribution: 'constant', ms: s.disk.fsyncMs };
   if (s.disk?.tornWrites !== undefined) out.tornWrites = s.disk.tornWrites;
+  const expire = s.disk?.['vm.dirty_expire_centisecs'];
+  const wake = s.disk?.['vm.dirty_writeback_centisecs'];
+  if (expire !== undefined) out.writebackExpireMs = expire * 10;
+  if (wake !== undefined) out.writebackIntervalMs = wake * 10;
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { SimulationError, invariant } from '../engine/errors.js';
 import type { Random } from '../engine/random.js';
 import type { EventId, EventTarget, Simulator } from '../engine/simulator.js';
-import type { DurationUs } from '../engine/time.js';
+import { MAX_TIME_US, msToUs, type DurationUs, type TimeUs } from '../engine/time.js';
 import { LatencyModel, type LatencySpec } from './latency.js';
 
 /**
@@ -15,24 +15,55 @@ import { LatencyModel, type LatencySpec } from './latency.js';
  * the difference between them:
  * - the page cache, what the OS shows processes. A process crash (`kill -9`) keeps it: the kernel
  *   still holds the dirty pages and writes them back later.
- * - the durable content, what survives power loss. Only an fsync moves data there, and Kafka by
+ * - the durable content, what survives power loss. An fsync moves data there at once; Kafka by
  *   default never fsyncs (`log.flush.interval.messages` = Long.MAX), relying on replication
- *   instead. That default is where Kafka's durability story lives, so the model keeps it sharp:
- *   no background writeback ever makes unsynced data durable.
+ *   instead, so for Kafka's log the only other way in matters: the kernel's background writeback.
+ *
+ * Background writeback (Linux's flusher threads). Dirty data does not stay dirty for ever: the
+ * kernel writes back pages that have been dirty for `vm.dirty_expire_centisecs` (default 30 s),
+ * checking every `vm.dirty_writeback_centisecs` (default 5 s). So a power loss loses roughly the
+ * last 30-35 s of unsynced writes, not whole files written hours ago. The model:
+ * - Every chunk remembers when it landed in the page cache. A writeback tick fires at
+ *   t0 + k × `writebackIntervalMs` (k ≥ 1), t0 being the time the Disk was constructed: the phase
+ *   is fixed, whenever the data landed. At a tick at time `now`, each file's durable content is
+ *   extended with the longest run of not-yet-durable page-cache chunks, from the clean prefix on,
+ *   that landed at or before `now - writebackExpireMs`; the first younger chunk stops the run
+ *   (landing times only grow along a file, so that is every chunk old enough). So a chunk landing
+ *   at time L is durable from the first tick at or after L + expire.
+ * - A pending truncate (the durable content is longer than, or differs from, the page cache past
+ *   the clean prefix) is written back with the data, in order: nothing of that file is written
+ *   back until its most recent truncate is `writebackExpireMs` old; then the durable content
+ *   becomes the page cache up to the end of the eligible run. A file that was created and then
+ *   truncated to nothing before it was ever durable becomes durable (empty) the same way.
+ * - A file whose fsync holds the device is skipped (the fsync writes it anyway, and a kernel
+ *   serializes the two on one inode); it is written back at a later tick.
+ * - Writeback fires no completion (no process asked for it) and does not occupy the device queue.
+ * - The tick is only scheduled while some file is dirty (re-armed when an append lands or a
+ *   truncate makes a file dirty), so an idle, clean disk has no pending event and a run with no
+ *   time limit still ends. It keeps running through power loss: the cache then equals the durable
+ *   content, and a tick with nothing dirty schedules no successor.
+ * `writebackExpireMs: Infinity` turns writeback off: dirty data stays dirty until an fsync.
  *
  * One device queue per disk, FIFO and serial: an op starts when the previous one completes and
  * occupies the device for its latency × slow factor + bytes / throughput. Completions therefore
  * fire in issue order, always asynchronously (never inside the call that issued the op).
  *
  * Simplifications, on purpose:
- * - fsync also makes the file's directory entry durable (no separate directory fsync); a file that
- *   was never fsync'd (nor written with `writeAtomic`) vanishes on power loss.
+ * - fsync (and writeback) also makes the file's directory entry durable (no separate directory
+ *   fsync); a file that was never fsync'd, written back nor written with `writeAtomic` vanishes on
+ *   power loss.
  * - `delete` is immediate in both views. On a real file system an unlink not followed by a
  *   directory fsync could be undone by power loss; Kafka deletes segments long after it stopped
  *   writing them (`file.delete.delay.ms`), so nothing it relies on depends on that window.
  * - Ops name files, and the name is resolved when the op takes effect: an append queued before a
  *   `delete` of its file re-creates the file when it lands.
- * - Background writeback never happens (see above): dirty data stays dirty until an fsync.
+ * - Writeback ages each chunk and writes a file in order, truncates included. Linux ages a whole
+ *   inode from when it was first dirtied and, once it expires, writes all its dirty pages, young
+ *   ones too, in no guaranteed order; the model writes back only chunks that are old enough, so
+ *   a power loss may lose a little more than on Linux, and never leaves a hole (a torn chunk can
+ *   still only be the first unsynced one). Writeback bandwidth is not modelled: it takes no device
+ *   time and does not delay the ops in the queue. There is no dirty-ratio throttling
+ *   (`vm.dirty_ratio`, `vm.dirty_background_ratio`): only age triggers writeback.
  */
 
 export interface DiskConfig {
@@ -49,6 +80,14 @@ export interface DiskConfig {
    * (DESIGN.md rule 3: "the last unsynced write can also be torn").
    */
   tornWrites: boolean;
+  /**
+   * Linux `vm.dirty_expire_centisecs` (default 3000, i.e. 30 s), in ms: background writeback makes
+   * a page-cache chunk durable once it is this old (at the next tick). Positive, or `Infinity` to
+   * turn writeback off (then only fsync makes data durable).
+   */
+  writebackExpireMs: number;
+  /** Linux `vm.dirty_writeback_centisecs` (default 500, i.e. 5 s), in ms: the writeback tick period. */
+  writebackIntervalMs: number;
 }
 
 export const DEFAULT_DISK_CONFIG: Readonly<DiskConfig> = Object.freeze<DiskConfig>({
@@ -57,6 +96,8 @@ export const DEFAULT_DISK_CONFIG: Readonly<DiskConfig> = Object.freeze<DiskConfi
   writeBytesPerSec: Infinity,
   capacityBytes: Infinity,
   tornWrites: false,
+  writebackExpireMs: 30_000,
+  writebackIntervalMs: 5_000,
 });
 
 /** One write as it sits in a file: an opaque payload (a record batch) and its size. */
@@ -118,8 +159,9 @@ export interface DiskHandle {
   read(file: string): DiskReadResult;
   /**
    * Cuts the page cache to its first `chunkCount` chunks now. The durable content follows only
-   * at the next fsync of the file, so a power loss before then brings truncated chunks back, as
-   * on a real file system (ftruncate is metadata in the page cache until it is synced).
+   * at the next fsync of the file (or when writeback catches up with the truncate), so a power
+   * loss before then brings truncated chunks back, as on a real file system (ftruncate is
+   * metadata in the page cache until it is synced).
    * Throws if the file is absent or `chunkCount` exceeds its length.
    */
   truncate(file: string, chunkCount: number): void;
@@ -141,10 +183,16 @@ export interface DiskStats {
   bytesWritten: number;
   /** Ops that completed with ok = false. */
   failedOps: number;
+  /** Bytes made durable by background writeback. */
+  writebackBytes: number;
 }
 
-/** The event kind of an op's completion. */
-const EVENT_OP_COMPLETE = 1;
+/** The kinds of the events a Disk schedules, for whoever reads a trace. */
+export const DISK_EVENT_KINDS = Object.freeze({ opComplete: 1, writeback: 2 } as const);
+/** The event kind of an op's completion (its payload is the op). */
+const EVENT_OP_COMPLETE = DISK_EVENT_KINDS.opComplete;
+/** The event kind of a background writeback tick (no payload). */
+const EVENT_WRITEBACK = DISK_EVENT_KINDS.writeback;
 /** A runaway model (an append loop that never waits) stops here instead of eating memory. */
 const MAX_QUEUED_OPS = 1 << 20;
 /** When a power loss may leave a torn chunk, how often one survives at all. */
@@ -162,8 +210,21 @@ class DiskFile {
    * only writes from here on: O(new data), not O(file).
    */
   cleanCount = 0;
+  /**
+   * When each page-cache chunk landed, parallel to `cache` (numbers, no object per chunk). Only
+   * entries from `cleanCount` on are ever read; after a power loss the rest hold the time of the
+   * power loss.
+   */
+  landedUs: TimeUs[] = [];
+  /** When the page cache was last cut by `truncate`; -Infinity if never. */
+  truncatedUs: TimeUs = -Infinity;
 
   constructor(readonly name: string) {}
+
+  /** The page cache differs from the durable content (or the file itself is not durable yet). */
+  isDirty(): boolean {
+    return this.durable === null || this.cleanCount < this.cache.length || this.cleanCount < this.durable.length;
+  }
 
   dirtyBytes(): number {
     let bytes = 0;
@@ -174,6 +235,7 @@ class DiskFile {
   checkInvariants(): void {
     invariant(this.cleanCount <= this.cache.length, `${this.name}: clean prefix beyond the page cache`);
     invariant(this.cleanCount <= (this.durable?.length ?? 0), `${this.name}: clean prefix beyond the durable content`);
+    invariant(this.landedUs.length === this.cache.length, `${this.name}: landing times out of step with the page cache`);
   }
 }
 
@@ -218,7 +280,14 @@ export class Disk implements EventTarget {
   private waiting: DiskOp[] = [];
   private waitingHead = 0;
 
-  private readonly counters: DiskStats = { appends: 0, fsyncs: 0, bytesWritten: 0, failedOps: 0 };
+  private readonly counters: DiskStats = { appends: 0, fsyncs: 0, bytesWritten: 0, failedOps: 0, writebackBytes: 0 };
+
+  /** Writeback: `Infinity` expiry when off; ticks at `writebackPhaseUs` + k × interval, k ≥ 1. */
+  private readonly writebackExpireUs: DurationUs;
+  private readonly writebackIntervalUs: DurationUs;
+  private readonly writebackPhaseUs: TimeUs;
+  /** The pending writeback tick, or -1. */
+  private writebackEvent: EventId = -1;
 
   constructor(
     private readonly sim: Simulator,
@@ -233,6 +302,8 @@ export class Disk implements EventTarget {
       writeBytesPerSec: config.writeBytesPerSec ?? DEFAULT_DISK_CONFIG.writeBytesPerSec,
       capacityBytes: config.capacityBytes ?? DEFAULT_DISK_CONFIG.capacityBytes,
       tornWrites: config.tornWrites ?? DEFAULT_DISK_CONFIG.tornWrites,
+      writebackExpireMs: config.writebackExpireMs ?? DEFAULT_DISK_CONFIG.writebackExpireMs,
+      writebackIntervalMs: config.writebackIntervalMs ?? DEFAULT_DISK_CONFIG.writebackIntervalMs,
     };
     this.writeLatency = LatencyModel.from(this.config.writeLatency);
     this.fsyncLatency = LatencyModel.from(this.config.fsyncLatency);
@@ -244,6 +315,10 @@ export class Disk implements EventTarget {
     if (typeof this.config.tornWrites !== 'boolean') {
       throw new SimulationError(`disk ${name}: tornWrites must be a boolean, got ${String(this.config.tornWrites)}`);
     }
+    const expireMs = this.config.writebackExpireMs;
+    this.writebackExpireUs = expireMs === Infinity ? Infinity : checkPeriodUs(expireMs, 'writebackExpireMs (or Infinity)', name);
+    this.writebackIntervalUs = checkPeriodUs(this.config.writebackIntervalMs, 'writebackIntervalMs', name);
+    this.writebackPhaseUs = sim.nowUs;
     this.capacityBytes = this.config.capacityBytes;
     this.traceId = sim.allocateTraceId();
   }
@@ -293,6 +368,10 @@ export class Disk implements EventTarget {
   }
 
   handleEvent(kind: number, payload: unknown): void {
+    if (kind === EVENT_WRITEBACK) {
+      this.writebackTick();
+      return;
+    }
     invariant(kind === EVENT_OP_COMPLETE, `disk ${this.name}: unknown event kind ${kind}`);
     const op = this.executing;
     invariant(op !== null && payload === op, `disk ${this.name}: a completion fired for an op that is not executing`);
@@ -318,7 +397,8 @@ export class Disk implements EventTarget {
 
   /**
    * The machine loses power (DESIGN.md rule 3): in-flight ops are discarded, and every file's page
-   * cache becomes its durable content; files never made durable vanish. With `tornWrites`, the
+   * cache becomes its durable content (what was fsync'd or written back); files never made durable
+   * vanish. With `tornWrites`, the
    * first unsynced append of a file may survive as a torn prefix of itself (same payload, between
    * 1 and size - 1 bytes), which is then on disk and survives later power losses too. A torn chunk
    * is only possible where the page cache extends the durable content (no unsynced truncate).
@@ -338,6 +418,8 @@ export class Disk implements EventTarget {
       if (torn !== undefined) durable.push(torn);
       file.cache = durable.slice();
       file.cleanCount = durable.length;
+      file.landedUs.length = 0;
+      for (let i = 0; i < durable.length; i++) file.landedUs.push(this.sim.nowUs);
       file.cacheBytes = sumBytes(durable);
       this.usedBytesTotal += file.cacheBytes;
       file.checkInvariants();
@@ -507,10 +589,12 @@ export class Disk implements EventTarget {
   private landAppend(op: DiskOp): void {
     const file = this.fileForWrite(op.file);
     file.cache.push({ payload: op.payload, sizeBytes: op.sizeBytes });
+    file.landedUs.push(this.sim.nowUs);
     file.cacheBytes += op.sizeBytes;
     this.usedBytesTotal += op.sizeBytes;
     this.counters.appends++;
     this.counters.bytesWritten += op.sizeBytes;
+    this.armWriteback();
   }
 
   /** The snapshot taken at start becomes the durable content (even if truncated since). */
@@ -524,8 +608,9 @@ export class Disk implements EventTarget {
     durable.length = snapshot.fromIndex;
     for (const chunk of snapshot.tail) durable.push(chunk);
     file.durable = durable;
-    // Only truncate and corrupt can touch the file while its fsync holds the device; both keep
-    // the clean prefix valid, so extending it over identical chunks costs O(snapshot).
+    // Only truncate and corrupt can touch the file while its fsync holds the device (writeback
+    // skips it); both keep the clean prefix valid, so extending it over identical chunks costs
+    // O(snapshot).
     let clean = Math.min(file.cleanCount, snapshot.fromIndex);
     while (clean < file.cache.length && clean < durable.length && file.cache[clean] === durable[clean]) clean++;
     file.cleanCount = clean;
@@ -538,6 +623,8 @@ export class Disk implements EventTarget {
     this.usedBytesTotal += op.sizeBytes - file.cacheBytes;
     file.cache = [chunk];
     file.durable = [chunk];
+    file.landedUs.length = 0;
+    file.landedUs.push(this.sim.nowUs);
     file.cacheBytes = op.sizeBytes;
     file.cleanCount = 1;
     this.counters.bytesWritten += op.sizeBytes;
@@ -593,9 +680,12 @@ export class Disk implements EventTarget {
     for (let i = chunkCount; i < file.cache.length; i++) removedBytes += file.cache[i].sizeBytes;
     file.cacheBytes -= removedBytes;
     this.usedBytesTotal -= removedBytes;
+    if (chunkCount < file.cache.length) file.truncatedUs = this.sim.nowUs;
     file.cache.length = chunkCount;
+    file.landedUs.length = chunkCount;
     file.cleanCount = Math.min(file.cleanCount, chunkCount);
     file.checkInvariants();
+    if (file.isDirty()) this.armWriteback();
   }
 
   private delete(name: string): void {
@@ -603,6 +693,54 @@ export class Disk implements EventTarget {
     if (file === undefined) return;
     this.usedBytesTotal -= file.cacheBytes;
     this.files.delete(name);
+  }
+
+  // ---- background writeback ----
+
+  /** Schedules the next tick (strictly after now, on the fixed phase) unless one is pending or writeback is off. */
+  private armWriteback(): void {
+    if (this.writebackEvent !== -1 || this.writebackExpireUs === Infinity) return;
+    const nowUs = this.sim.nowUs;
+    const intervalUs = this.writebackIntervalUs;
+    const atUs = nowUs + intervalUs - ((nowUs - this.writebackPhaseUs) % intervalUs);
+    if (atUs > MAX_TIME_US) return;
+    this.writebackEvent = this.sim.schedule(atUs, this, EVENT_WRITEBACK);
+  }
+
+  private writebackTick(): void {
+    this.writebackEvent = -1;
+    const cutoffUs = this.sim.nowUs - this.writebackExpireUs;
+    const fsyncing = this.executing?.snapshot?.file;
+    let dirty = false;
+    for (const file of this.files.values()) {
+      if (file !== fsyncing) this.writeBack(file, cutoffUs);
+      if (file.isDirty()) dirty = true;
+    }
+    if (dirty) this.armWriteback();
+  }
+
+  /** Makes durable what of `file` landed (or was truncated) at or before `cutoffUs`, in order. */
+  private writeBack(file: DiskFile, cutoffUs: TimeUs): void {
+    const clean = file.cleanCount;
+    const durable = file.durable;
+    // The durable content has chunks the page cache no longer shares (a truncate, or an fsync's
+    // chunk replaced meanwhile by `corrupt`), or the file is an empty, never-durable one.
+    const metadataDirty = durable === null ? file.cache.length === 0 : durable.length > clean;
+    if (metadataDirty && file.truncatedUs > cutoffUs) return;
+    let end = clean;
+    while (end < file.cache.length && file.landedUs[end] <= cutoffUs) end++;
+    if (end === clean && !metadataDirty) return;
+    const out = durable ?? [];
+    out.length = clean;
+    let bytes = 0;
+    for (let i = clean; i < end; i++) {
+      out.push(file.cache[i]);
+      bytes += file.cache[i].sizeBytes;
+    }
+    file.durable = out;
+    file.cleanCount = end;
+    this.counters.writebackBytes += bytes;
+    file.checkInvariants();
   }
 
   private list(prefix: string): string[] {
@@ -640,6 +778,15 @@ function checkCapacity(bytes: unknown, diskName: string): void {
   if (bytes !== Infinity && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0)) {
     throw new SimulationError(`disk ${diskName}: capacityBytes must be a non-negative integer or Infinity, got ${String(bytes)}`);
   }
+}
+
+/** A positive duration in ms, as a whole number (≥ 1) of µs. */
+function checkPeriodUs(ms: unknown, what: string, diskName: string): DurationUs {
+  const us = typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? msToUs(ms) : NaN;
+  if (!(us >= 1) || !Number.isSafeInteger(us)) {
+    throw new SimulationError(`disk ${diskName}: ${what} must be a positive finite number of ms (at least 1 µs), got ${String(ms)}`);
+  }
+  return us;
 }
 
 function sumBytes(chunks: readonly Chunk[]): number {

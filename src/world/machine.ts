@@ -322,7 +322,7 @@ class ProcessContext implements NodeContext {
     return this.machine.localNowUs();
   }
 
-  send(to: NodeId, message: Message): void {
+  send<M extends Message>(to: NodeId, message: M): void {
     this.machine.send(this.incarnation, to, message);
   }
 

@@ -37,7 +37,7 @@ export interface NodeContext {
   readonly rng: Random;
   /** The machine's local clock: true time with the machine's skew and drift. */
   nowUs(): TimeUs;
-  send(to: NodeId, message: Message): void;
+  send<M extends Message>(to: NodeId, message: M): void;
   /** Fires `onTimer(name, data)` after `delayUs` of local time (drift applies). */
   setTimer(name: string, delayUs: DurationUs, data?: unknown): TimerId;
   cancelTimer(id: TimerId): void;
