@@ -1,0 +1,125 @@
+import type { Violation } from './violation.js';
+
+/** One replica of a partition, as the invariant checker sees it. */
+export interface ReplicaSnapshot {
+  readonly broker: number;
+  readonly isLeader: boolean;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+  /** The leader's maximal ISR (empty on followers). */
+  readonly isr: readonly number[];
+  /** Identity of the record at `offset` (its batch's checksum and record index), or undefined. */
+  recordAt(offset: number): string | undefined;
+}
+
+/** What the checker reads: the live replicas of each partition, now. */
+export interface ReplicationView {
+  partitions(): readonly string[];
+  liveReplicas(partition: string): readonly ReplicaSnapshot[];
+}
+
+/**
+ * Kafka's replication invariants (from Kafka's TLA+ specs and RaftEventSimulationTest, see
+ * DESIGN.md "Checks"), checked as the run goes on:
+ * - `log-matching`: two replicas agree on every offset below both their high watermarks.
+ * - `monotonic-high-watermark`: a leader's HW never goes back within its leader epoch.
+ * - `leader-completeness`: a leader holds every offset committed before its epoch.
+ * - `strong-isr`: every live member of the leader's ISR holds the leader's log below the HW.
+ * "Committed" means below some leader's HW. Each violation is reported once per partition and
+ * check, with its evidence.
+ */
+export class ReplicationInvariants {
+  readonly violations: Violation[] = [];
+  /** Per partition: offset → record identity, for every offset ever committed. */
+  private readonly committed = new Map<string, Map<number, string>>();
+  private readonly committedEnd = new Map<string, number>();
+  private readonly hwByLeaderEpoch = new Map<string, number>();
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly view: ReplicationView) {}
+
+  /** Checks every invariant now. `atMs` stamps any violation found. */
+  check(atMs: number): void {
+    for (const partition of this.view.partitions()) {
+      const replicas = this.view.liveReplicas(partition);
+      this.checkLeaders(partition, replicas, atMs);
+      this.checkLogMatching(partition, replicas, atMs);
+    }
+  }
+
+  private checkLeaders(partition: string, replicas: readonly ReplicaSnapshot[], atMs: number): void {
+    const committed = this.committed.get(partition) ?? new Map<number, string>();
+    this.committed.set(partition, committed);
+    for (const leader of replicas) {
+      if (!leader.isLeader) continue;
+      const key = `${partition}/${leader.broker}/${leader.leaderEpoch}`;
+      const previous = this.hwByLeaderEpoch.get(key);
+      if (previous !== undefined && leader.highWatermark < previous) {
+        this.report('monotonic-high-watermark', partition, atMs, leader.highWatermark, `leader ${leader.broker} of ${partition} in epoch ${leader.leaderEpoch} moved its high watermark back from ${previous} to ${leader.highWatermark}`, { broker: leader.broker, leaderEpoch: leader.leaderEpoch, from: previous, to: leader.highWatermark });
+      }
+      this.hwByLeaderEpoch.set(key, Math.max(previous ?? -1, leader.highWatermark));
+
+      // leader-completeness: everything committed so far must be in this leader's log.
+      const end = this.committedEnd.get(partition) ?? 0;
+      for (let o = Math.max(leader.logStartOffset, 0); o < end; o++) {
+        const want = committed.get(o);
+        if (want === undefined) continue;
+        const have = o < leader.logEndOffset ? leader.recordAt(o) : undefined;
+        if (have !== want) {
+          this.report('leader-completeness', partition, atMs, o, `leader ${leader.broker} of ${partition} in epoch ${leader.leaderEpoch} lacks committed offset ${o} (${have === undefined ? 'missing' : 'another record is there'})`, { broker: leader.broker, leaderEpoch: leader.leaderEpoch, offset: o, committed: want, found: have ?? null });
+          break;
+        }
+      }
+      // Record what this leader has committed.
+      for (let o = Math.max(end, leader.logStartOffset); o < leader.highWatermark; o++) {
+        const id = leader.recordAt(o);
+        if (id !== undefined && !committed.has(o)) committed.set(o, id);
+      }
+      if (leader.highWatermark > end) this.committedEnd.set(partition, leader.highWatermark);
+
+      // strong-isr: each live ISR member holds the leader's log below the HW.
+      for (const member of replicas) {
+        if (member === leader || !leader.isr.includes(member.broker)) continue;
+        const upTo = Math.min(leader.highWatermark, member.logEndOffset);
+        if (member.logEndOffset < leader.highWatermark && member.logEndOffset < leader.logEndOffset) {
+          // A member behind the HW is only possible if it lost data it had acknowledged.
+          this.report('strong-isr', partition, atMs, member.logEndOffset, `broker ${member.broker} is in the ISR of ${partition} but its log ends at ${member.logEndOffset}, below the high watermark ${leader.highWatermark}`, { broker: member.broker, leader: leader.broker, memberLogEndOffset: member.logEndOffset, highWatermark: leader.highWatermark });
+          continue;
+        }
+        for (let o = Math.max(leader.logStartOffset, member.logStartOffset); o < upTo; o++) {
+          if (member.recordAt(o) !== leader.recordAt(o)) {
+            this.report('strong-isr', partition, atMs, o, `broker ${member.broker} is in the ISR of ${partition} but differs from leader ${leader.broker} at offset ${o}, below the high watermark`, { broker: member.broker, leader: leader.broker, offset: o });
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  private checkLogMatching(partition: string, replicas: readonly ReplicaSnapshot[], atMs: number): void {
+    for (let i = 0; i < replicas.length; i++) {
+      for (let j = i + 1; j < replicas.length; j++) {
+        const a = replicas[i];
+        const b = replicas[j];
+        const upTo = Math.min(a.highWatermark, b.highWatermark, a.logEndOffset, b.logEndOffset);
+        for (let o = Math.max(a.logStartOffset, b.logStartOffset); o < upTo; o++) {
+          const ra = a.recordAt(o);
+          const rb = b.recordAt(o);
+          if (ra !== rb) {
+            this.report('log-matching', partition, atMs, o, `brokers ${a.broker} and ${b.broker} hold different records at offset ${o} of ${partition}, below both high watermarks`, { brokers: [a.broker, b.broker], offset: o, records: [ra ?? null, rb ?? null] });
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  private report(check: string, partition: string, atMs: number, offset: number, message: string, evidence: Record<string, unknown>): void {
+    const key = `${check}/${partition}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.violations.push({ check, atMs, partition, offset, message, evidence });
+  }
+}

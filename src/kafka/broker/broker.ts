@@ -1,0 +1,232 @@
+import { Errors } from '../protocol/errors.js';
+import { InFlightRequests, REQUEST_TIMEOUT_TIMER } from '../protocol/in-flight-requests.js';
+import {
+  wireSize,
+  type BrokerHeartbeatResponse,
+  type BrokerRegistrationResponse,
+  type KafkaMessage,
+} from '../protocol/messages.js';
+import { CURRENT_KAFKA, type ProtocolSwitches } from '../protocol/switches.js';
+import type { DiskCompletion } from '../../world/disk.js';
+import type { Message, Node, NodeContext, NodeId } from '../../world/node.js';
+import { DEFAULT_BROKER_CONFIG, logConfigFor, type BrokerConfig } from './broker-config.js';
+import { LogManager } from './log/log-manager.js';
+import { ALTER_PARTITION_RETRY_TIMER, DELAYED_FETCH_TIMER, DELAYED_PRODUCE_TIMER, FETCHER_WAKE_TIMER, ReplicaManager } from './replica-manager.js';
+
+export interface BrokerOptions {
+  readonly brokerId: number;
+  /** The controller node this broker registers with and reports to. */
+  readonly controllerId: number;
+  readonly config?: Partial<BrokerConfig>;
+  readonly switches?: Partial<ProtocolSwitches>;
+}
+
+const HEARTBEAT_TIMER = 'heartbeat';
+const ISR_EXPIRATION_TIMER = 'isr-expiration';
+const HW_CHECKPOINT_TIMER = 'hw-checkpoint';
+const RECOVERY_CHECKPOINT_TIMER = 'recovery-point-checkpoint';
+const RETENTION_TIMER = 'log-retention';
+const REGISTRATION_RETRY_TIMER = 'registration-retry';
+
+type Response = Extract<KafkaMessage, { type: `${string}Response` }>;
+
+/**
+ * A Kafka broker process (sans-IO): on boot it recovers its logs from disk, registers with the
+ * controller to get a broker epoch, heartbeats, and then serves produce and fetch requests for
+ * the partitions the controller's metadata gives it, leading some and following others.
+ * Everything it knows lives in this object and is lost in a crash, apart from its disk.
+ */
+export class Broker implements Node {
+  readonly brokerId: number;
+  readonly config: BrokerConfig;
+  readonly switches: ProtocolSwitches;
+  readonly logs: LogManager;
+  readonly replicaManager: ReplicaManager;
+  private epoch = -1;
+  private fenced = true;
+  private readonly inFlight: InFlightRequests<Response>;
+  /** Continuations waiting for a disk op (a flush) to complete. */
+  private readonly afterOps = new Map<number, (() => void)[]>();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly options: BrokerOptions,
+  ) {
+    this.brokerId = options.brokerId;
+    this.config = { ...DEFAULT_BROKER_CONFIG, ...options.config };
+    this.switches = { ...CURRENT_KAFKA, ...options.switches };
+    this.inFlight = new InFlightRequests<Response>(
+      (name, delayUs, data) => ctx.setTimer(name, delayUs, data),
+      (id) => ctx.cancelTimer(id),
+    );
+    this.logs = new LogManager(ctx.disk, logConfigFor(this.config, {}));
+    this.replicaManager = new ReplicaManager(
+      {
+        brokerId: this.brokerId,
+        config: this.config,
+        switches: this.switches,
+        nowMs: () => this.nowMs(),
+        brokerEpoch: () => this.epoch,
+        reply: (to, message) => ctx.send(to, message),
+        request: (to, message, timeoutMs, onResponse) => this.request(to, message, timeoutMs, onResponse as (r: Response | undefined) => void),
+        setTimer: (name, delayMs, data) => ctx.setTimer(name, Math.round(delayMs * 1000), data),
+        cancelTimer: (id) => ctx.cancelTimer(id),
+        afterDiskOp: (opId, then) => this.afterDiskOp(opId, then),
+        record: (entry) => ctx.record({ ...entry, broker: this.brokerId }),
+        controllerId: () => this.options.controllerId,
+      },
+      this.logs,
+    );
+  }
+
+  /** The broker epoch from the controller, or -1 before registration. */
+  get brokerEpoch(): number {
+    return this.epoch;
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  start(): void {
+    // Topic overrides arrive with the metadata; until then logs load with the broker defaults.
+    const recovered = this.logs.loadAll(this.nowMs(), () => logConfigFor(this.config, {}));
+    this.ctx.record({ type: 'broker-start', broker: this.brokerId, incarnation: this.ctx.incarnation, logs: recovered.map((l) => ({ partition: `${l.topic}-${l.partition}`, leo: l.logEndOffset, hw: l.highWatermark })) });
+    this.register();
+    this.every(ISR_EXPIRATION_TIMER, this.config['replica.lag.time.max.ms'] / 2);
+    this.every(HW_CHECKPOINT_TIMER, this.config['replica.high.watermark.checkpoint.interval.ms']);
+    this.every(RECOVERY_CHECKPOINT_TIMER, this.config['log.flush.offset.checkpoint.interval.ms']);
+    this.every(RETENTION_TIMER, this.config['log.retention.check.interval.ms']);
+  }
+
+  onMessage(from: NodeId, message: Message): void {
+    const m = message as KafkaMessage;
+    switch (m.type) {
+      case 'ProduceRequest':
+        return this.replicaManager.handleProduce(from, m);
+      case 'FetchRequest':
+        return this.replicaManager.handleFetch(from, m);
+      case 'OffsetForLeaderEpochRequest':
+        return this.replicaManager.handleOffsetForLeaderEpoch(from, m);
+      case 'ListOffsetsRequest':
+        return this.replicaManager.handleListOffsets(from, m);
+      case 'MetadataUpdate':
+        return this.replicaManager.applyMetadata(m);
+      case 'MetadataRequest':
+        return this.replicaManager.handleMetadata(from, m);
+      default:
+        if (m.type.endsWith('Response')) this.inFlight.complete(m as Response);
+    }
+  }
+
+  onTimer(name: string, data: unknown): void {
+    switch (name) {
+      case REQUEST_TIMEOUT_TIMER:
+        return this.inFlight.expire(data as number);
+      case DELAYED_PRODUCE_TIMER:
+        return this.replicaManager.expireProduce(data as Parameters<ReplicaManager['expireProduce']>[0]);
+      case DELAYED_FETCH_TIMER:
+        return this.replicaManager.completeFetch(data as Parameters<ReplicaManager['completeFetch']>[0]);
+      case FETCHER_WAKE_TIMER:
+        return this.replicaManager.wakeFetcher(data as number);
+      case ALTER_PARTITION_RETRY_TIMER:
+        return this.replicaManager.maybeSendAlterPartition();
+      case HEARTBEAT_TIMER:
+        this.heartbeat();
+        return this.every(HEARTBEAT_TIMER, this.config['broker.heartbeat.interval.ms']);
+      case REGISTRATION_RETRY_TIMER:
+        return this.register();
+      case ISR_EXPIRATION_TIMER:
+        this.replicaManager.maybeShrinkIsr();
+        return this.every(name, this.config['replica.lag.time.max.ms'] / 2);
+      case HW_CHECKPOINT_TIMER:
+        this.logs.checkpointHighWatermarks();
+        return this.every(name, this.config['replica.high.watermark.checkpoint.interval.ms']);
+      case RECOVERY_CHECKPOINT_TIMER:
+        this.logs.checkpointRecoveryPointsAndLogStartOffsets();
+        return this.every(name, this.config['log.flush.offset.checkpoint.interval.ms']);
+      case RETENTION_TIMER:
+        this.logs.cleanupLogs(this.nowMs());
+        return this.every(name, this.config['log.retention.check.interval.ms']);
+    }
+  }
+
+  onDiskComplete(completion: DiskCompletion): void {
+    this.logs.onDiskComplete(completion);
+    const waiting = this.afterOps.get(completion.opId);
+    if (waiting === undefined) return;
+    this.afterOps.delete(completion.opId);
+    for (const then of waiting) then();
+  }
+
+  private nowMs(): number {
+    return this.ctx.nowUs() / 1000;
+  }
+
+  private every(name: string, periodMs: number): void {
+    this.ctx.setTimer(name, Math.round(periodMs * 1000));
+  }
+
+  private afterDiskOp(opId: number, then: () => void): void {
+    if (opId < 0) return then();
+    const list = this.afterOps.get(opId);
+    if (list === undefined) this.afterOps.set(opId, [then]);
+    else list.push(then);
+  }
+
+  private request(to: number, message: KafkaMessage, timeoutMs: number, onResponse: (r: Response | undefined) => void): void {
+    const correlationId = this.inFlight.newCorrelationId();
+    this.inFlight.register(correlationId, { destination: to, onResponse, onTimeout: () => onResponse(undefined) }, Math.round(timeoutMs * 1000));
+    this.ctx.send(to, Object.assign({}, message, { correlationId }));
+  }
+
+  /** BrokerLifecycleManager: register for a broker epoch, then heartbeat. */
+  private register(): void {
+    this.request(
+      this.options.controllerId,
+      { type: 'BrokerRegistrationRequest', correlationId: 0, brokerId: this.brokerId, incarnationId: this.ctx.incarnation, rack: this.ctx.rack, previousBrokerEpoch: -1, sizeBytes: wireSize(1) },
+      this.config['request.timeout.ms'],
+      (r) => {
+        const response = r as BrokerRegistrationResponse | undefined;
+        if (response === undefined || response.error !== Errors.NONE) {
+          this.ctx.setTimer(REGISTRATION_RETRY_TIMER, 1_000_000);
+          return;
+        }
+        this.epoch = response.brokerEpoch;
+        this.ctx.record({ type: 'broker-registered', broker: this.brokerId, brokerEpoch: this.epoch });
+        this.heartbeat();
+        this.every(HEARTBEAT_TIMER, this.config['broker.heartbeat.interval.ms']);
+        this.replicaManager.maybeSendAlterPartition();
+      },
+    );
+  }
+
+  private heartbeat(): void {
+    if (this.epoch < 0) return;
+    this.request(
+      this.options.controllerId,
+      {
+        type: 'BrokerHeartbeatRequest',
+        correlationId: 0,
+        brokerId: this.brokerId,
+        brokerEpoch: this.epoch,
+        currentMetadataOffset: this.replicaManager.currentMetadataOffset,
+        wantFence: false,
+        wantShutDown: false,
+        sizeBytes: wireSize(1),
+      },
+      this.config['broker.heartbeat.interval.ms'],
+      (r) => {
+        const response = r as BrokerHeartbeatResponse | undefined;
+        if (response === undefined) return;
+        if (response.error === Errors.STALE_BROKER_EPOCH) {
+          // The controller has forgotten this incarnation: register again.
+          this.epoch = -1;
+          this.register();
+          return;
+        }
+        if (response.error === Errors.NONE) this.fenced = response.isFenced;
+      },
+    );
+  }
+}
