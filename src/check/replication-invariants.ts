@@ -23,7 +23,10 @@ export interface ReplicationView {
 /**
  * Kafka's replication invariants (from Kafka's TLA+ specs and RaftEventSimulationTest, see
  * DESIGN.md "Checks"), checked as the run goes on:
- * - `log-matching`: two replicas agree on every offset below both their high watermarks.
+ * - `log-matching`: two replicas agree on every offset below both their high watermarks. It
+ *   applies to leaders and the members of a leader's ISR: a follower outside the ISR may still
+ *   hold a divergent tail it has not yet truncated (it truncates on its first fetch), which is
+ *   exactly why it is outside the ISR.
  * - `monotonic-high-watermark`: a leader's HW never goes back within its leader epoch.
  * - `leader-completeness`: a leader holds every offset committed before its epoch.
  * - `strong-isr`: every live member of the leader's ISR holds the leader's log below the HW.
@@ -32,8 +35,8 @@ export interface ReplicationView {
  */
 export class ReplicationInvariants {
   readonly violations: Violation[] = [];
-  /** Per partition: offset → record identity, for every offset ever committed. */
-  private readonly committed = new Map<string, Map<number, string>>();
+  /** Per partition: offset → record identity and the leader epoch that committed it. */
+  private readonly committed = new Map<string, Map<number, { id: string; epoch: number }>>();
   private readonly committedEnd = new Map<string, number>();
   private readonly hwByLeaderEpoch = new Map<string, number>();
   private readonly reported = new Set<string>();
@@ -50,7 +53,7 @@ export class ReplicationInvariants {
   }
 
   private checkLeaders(partition: string, replicas: readonly ReplicaSnapshot[], atMs: number): void {
-    const committed = this.committed.get(partition) ?? new Map<number, string>();
+    const committed = this.committed.get(partition) ?? new Map<number, { id: string; epoch: number }>();
     this.committed.set(partition, committed);
     for (const leader of replicas) {
       if (!leader.isLeader) continue;
@@ -61,21 +64,22 @@ export class ReplicationInvariants {
       }
       this.hwByLeaderEpoch.set(key, Math.max(previous ?? -1, leader.highWatermark));
 
-      // leader-completeness: everything committed so far must be in this leader's log.
+      // leader-completeness: a leader holds everything committed in earlier epochs. (A deposed
+      // leader that has not heard of its successor is older than what its successor commits.)
       const end = this.committedEnd.get(partition) ?? 0;
       for (let o = Math.max(leader.logStartOffset, 0); o < end; o++) {
         const want = committed.get(o);
-        if (want === undefined) continue;
+        if (want === undefined || want.epoch >= leader.leaderEpoch) continue;
         const have = o < leader.logEndOffset ? leader.recordAt(o) : undefined;
-        if (have !== want) {
-          this.report('leader-completeness', partition, atMs, o, `leader ${leader.broker} of ${partition} in epoch ${leader.leaderEpoch} lacks committed offset ${o} (${have === undefined ? 'missing' : 'another record is there'})`, { broker: leader.broker, leaderEpoch: leader.leaderEpoch, offset: o, committed: want, found: have ?? null });
+        if (have !== want.id) {
+          this.report('leader-completeness', partition, atMs, o, `leader ${leader.broker} of ${partition} in epoch ${leader.leaderEpoch} lacks offset ${o}, committed in epoch ${want.epoch} (${have === undefined ? 'missing' : 'another record is there'})`, { broker: leader.broker, leaderEpoch: leader.leaderEpoch, offset: o, committed: want.id, committedInEpoch: want.epoch, found: have ?? null });
           break;
         }
       }
       // Record what this leader has committed.
       for (let o = Math.max(end, leader.logStartOffset); o < leader.highWatermark; o++) {
         const id = leader.recordAt(o);
-        if (id !== undefined && !committed.has(o)) committed.set(o, id);
+        if (id !== undefined && !committed.has(o)) committed.set(o, { id, epoch: leader.leaderEpoch });
       }
       if (leader.highWatermark > end) this.committedEnd.set(partition, leader.highWatermark);
 
@@ -98,7 +102,10 @@ export class ReplicationInvariants {
     }
   }
 
-  private checkLogMatching(partition: string, replicas: readonly ReplicaSnapshot[], atMs: number): void {
+  private checkLogMatching(partition: string, all: readonly ReplicaSnapshot[], atMs: number): void {
+    const inSync = new Set<number>();
+    for (const r of all) if (r.isLeader) for (const id of [r.broker, ...r.isr]) inSync.add(id);
+    const replicas = all.filter((r) => inSync.has(r.broker));
     for (let i = 0; i < replicas.length; i++) {
       for (let j = i + 1; j < replicas.length; j++) {
         const a = replicas[i];

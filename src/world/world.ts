@@ -16,6 +16,8 @@ export interface WorldOptions {
   disk?: Partial<DiskConfig>;
   /** Where nodes' history entries go. By default they are kept in `world.history`. */
   history?: HistorySink;
+  /** Called after each entry is recorded (by either sink): online checkers hook in here. */
+  onHistory?: HistorySink;
 }
 
 export interface AddMachineOptions {
@@ -54,7 +56,12 @@ export class World {
   constructor(options: WorldOptions) {
     this.sim = new Simulator({ seed: options.seed, traceSink: options.traceSink });
     this.diskDefaults = options.disk ?? {};
-    this.historySink = options.history ?? ((timeUs, node, entry) => this.history.push({ timeUs, node, entry }));
+    const sink: HistorySink = options.history ?? ((timeUs, node, entry) => this.history.push({ timeUs, node, entry }));
+    const listener = options.onHistory;
+    this.historySink = listener === undefined ? sink : (timeUs, node, entry) => {
+      sink(timeUs, node, entry);
+      listener(timeUs, node, entry);
+    };
     this.network = new Network(this.sim, this.sim.rng.fork('network'), (from, to, message) => this.deliver(from, to, message), options.network);
   }
 

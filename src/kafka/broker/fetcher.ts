@@ -83,17 +83,26 @@ export class ReplicaFetcher {
   addPartition(partition: Partition): void {
     const log = partition.log;
     const hasEpochs = log.latestEpoch() !== UNDEFINED_EPOCH;
-    const sw = this.host.switches;
-    const byDivergingEpoch = sw.leaderEpochTruncation && sw.fetchEpochFencing;
-    const byOffsetForLeaderEpoch = sw.leaderEpochTruncation && !sw.fetchEpochFencing;
+    const byDivergingEpoch = this.truncatesOnFetch();
+    const byOffsetForLeaderEpoch = this.host.switches.leaderEpochTruncation && !byDivergingEpoch;
     this.states.set(partition.key, {
       partition,
-      fetchOffset: hasEpochs || !sw.leaderEpochTruncation ? log.logEndOffset : log.highWatermark,
+      fetchOffset: hasEpochs || !this.host.switches.leaderEpochTruncation ? log.logEndOffset : log.highWatermark,
       currentLeaderEpoch: partition.leaderEpoch,
       truncating: byOffsetForLeaderEpoch || (byDivergingEpoch && !hasEpochs),
       delayedUntilMs: 0,
     });
     this.maybeSend();
+  }
+
+  /**
+   * Truncation on fetch (LastFetchedEpoch / DivergingEpoch, Kafka 2.7+) needs every fix it
+   * builds on; with any of KIP-101, KIP-279 or KIP-320 off, the fetcher uses the older
+   * OffsetForLeaderEpoch round trip of that era.
+   */
+  private truncatesOnFetch(): boolean {
+    const sw = this.host.switches;
+    return sw.leaderEpochTruncation && sw.fetchEpochFencing && sw.epochEndOffsetLookup;
   }
 
   removePartition(key: string): void {
@@ -129,7 +138,7 @@ export class ReplicaFetcher {
       partition: s.partition.partition,
       fetchOffset: s.fetchOffset,
       currentLeaderEpoch: sw.fetchEpochFencing ? s.currentLeaderEpoch : NO_LEADER_EPOCH,
-      lastFetchedEpoch: sw.fetchEpochFencing && sw.leaderEpochTruncation ? s.partition.log.latestEpoch() : NO_LEADER_EPOCH,
+      lastFetchedEpoch: this.truncatesOnFetch() ? s.partition.log.latestEpoch() : NO_LEADER_EPOCH,
       logStartOffset: s.partition.log.logStartOffset,
       partitionMaxBytes: this.host.replicaFetchMaxBytes,
     }));

@@ -224,7 +224,7 @@ export class Partition {
     if (replica === undefined) return fail(req.currentLeaderEpoch !== NO_LEADER_EPOCH && this.ctx.switches.fetchEpochFencing ? Errors.UNKNOWN_LEADER_EPOCH : Errors.NOT_LEADER_OR_FOLLOWER);
     const hwBefore = this.log.highWatermark;
     const leoBefore = this.log.logEndOffset;
-    if (this.ctx.switches.fetchEpochFencing && this.ctx.switches.leaderEpochTruncation && req.lastFetchedEpoch !== NO_LEADER_EPOCH) {
+    if (req.lastFetchedEpoch !== NO_LEADER_EPOCH) {
       // Truncation on fetch (KIP-595, AbstractFetcherThread since 2.7): tell the follower where
       // its last epoch ends here, if its log diverges.
       const end = this.lastOffsetForLeaderEpoch(req.lastFetchedEpoch);

@@ -10,6 +10,7 @@ import { ReplicationInvariants, type ReplicaSnapshot, type ReplicationView } fro
 import type { Partition } from '../../../src/kafka/broker/partition.js';
 
 export const CONTROLLER_ID = 1000;
+const CHECKED_EVENTS = new Set(['high-watermark', 'become-leader', 'become-follower', 'follower-append', 'leader-append', 'broker-start']);
 export const PRODUCER_ID = 2000;
 
 export interface TestClusterOptions {
@@ -30,7 +31,14 @@ export class TestCluster {
   readonly topic: TopicSpec;
 
   constructor(o: TestClusterOptions = {}) {
-    this.world = new World({ seed: o.seed ?? 1, network: { latency: o.latency ?? { distribution: 'exponential', meanMs: 0.5, minMs: 0.1 } } });
+    this.world = new World({
+      seed: o.seed ?? 1,
+      network: { latency: o.latency ?? { distribution: 'exponential', meanMs: 0.5, minMs: 0.1 } },
+      // The invariants are checked whenever a broker records a protocol event: as events happen.
+      onHistory: (timeUs, _node, entry) => {
+        if (this.invariants !== undefined && CHECKED_EVENTS.has(entry.type)) this.invariants.check(timeUs / 1000);
+      },
+    });
     this.brokerIds = Array.from({ length: o.brokers ?? 3 }, (_, i) => i + 1);
     this.topic = o.topic ?? { name: 'orders', partitions: 1, replicationFactor: 3 };
     const switches = o.switches ?? {};
@@ -68,20 +76,31 @@ export class TestCluster {
     return this.controller().image.partitions.get(`${this.topic.name}-${p}`);
   }
 
-  /** Runs for `ms`, checking the replication invariants every `stepMs` if a checker is attached. */
-  runForMs(ms: number, stepMs = 50): void {
-    const end = this.world.nowUs + Math.round(ms * 1000);
-    if (this.invariants === undefined) {
-      this.world.runUntil(end);
-      return;
-    }
-    while (this.world.nowUs < end) {
-      this.world.runUntil(Math.min(end, this.world.nowUs + stepMs * 1000));
-      this.invariants.check(this.world.nowUs / 1000);
-    }
+  runForMs(ms: number): void {
+    this.world.runUntil(this.world.nowUs + Math.round(ms * 1000));
   }
 
   invariants: ReplicationInvariants | undefined;
+
+  /** Runs until a history entry matching `match` is recorded (or `maxMs` passes); returns it. */
+  runUntilRecorded(match: (entry: { type: string } & Record<string, unknown>, node: number) => boolean, maxMs = 60_000): ({ type: string } & Record<string, unknown>) | undefined {
+    let seen = this.world.history.length;
+    let found: ({ type: string } & Record<string, unknown>) | undefined;
+    this.world.runUntil({
+      timeUs: this.world.nowUs + maxMs * 1000,
+      until: () => {
+        const h = this.world.history;
+        for (; seen < h.length; seen++) {
+          if (match(h[seen].entry, h[seen].node)) {
+            found = h[seen].entry;
+            return true;
+          }
+        }
+        return false;
+      },
+    });
+    return found;
+  }
 
   /** Attaches the online replication invariants (checked as the run goes on). */
   checkInvariants(): ReplicationInvariants {
@@ -105,10 +124,14 @@ export class TestCluster {
     };
   }
 
-  /** Acknowledged values missing from the leader's log at the end (Jepsen's lost-write). */
+  /**
+   * Acknowledged values missing from the log at the end (Jepsen's lost-write): the leader's log,
+   * or, when the partition has no leader (offline: unavailable, which is not loss), every
+   * replica's log.
+   */
   lostWrites(p = 0): string[] {
     const leader = this.partitionState(p)?.leader ?? -1;
-    const present = new Set(leader > 0 ? this.logValues(leader, p) : []);
+    const present = new Set(leader > 0 ? this.logValues(leader, p) : this.brokerIds.flatMap((b) => this.logValues(b, p)));
     return this.producer()
       .outcomes.filter((o) => o.status === 'ok' && o.partition === p && !present.has(o.value))
       .map((o) => o.value);
@@ -123,20 +146,25 @@ export class TestCluster {
 }
 
 function snapshot(broker: number, p: Partition): ReplicaSnapshot {
-  const batches = p.log.batchesFrom(p.log.logStartOffset);
+  const log = p.log;
+  let ids: (string | undefined)[] | undefined;
   return {
     broker,
     isLeader: p.isLeader,
     leaderEpoch: p.leaderEpoch,
-    highWatermark: p.log.highWatermark,
-    logStartOffset: p.log.logStartOffset,
-    logEndOffset: p.log.logEndOffset,
+    highWatermark: log.highWatermark,
+    logStartOffset: log.logStartOffset,
+    logEndOffset: log.logEndOffset,
     isr: p.maximalIsr,
     recordAt(offset: number) {
-      for (const b of batches) {
-        if (offset >= b.baseOffset && offset < b.baseOffset + b.records.length) return `${b.partitionLeaderEpoch}:${b.records[offset - b.baseOffset].value}`;
+      // Built once per snapshot, on first use: record identity (epoch and value) by offset.
+      if (ids === undefined) {
+        ids = [];
+        for (const b of log.batchesFrom(log.logStartOffset)) {
+          b.records.forEach((r, i) => (ids![b.baseOffset + i - log.logStartOffset] = `${b.partitionLeaderEpoch}:${r.value}`));
+        }
       }
-      return undefined;
+      return ids[offset - log.logStartOffset];
     },
   };
 }
