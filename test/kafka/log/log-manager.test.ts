@@ -49,6 +49,7 @@ describe('LogManager', () => {
     manager.getLog('orders-0')?.maybeIncrementHighWatermark(5); // not checkpointed before the crash
     rig.drain();
     rig.handle.writeAtomic('__cluster_metadata-0/00000000000000000000.log', {}, 1);
+    rig.handle.writeAtomic('tools-1/notes.txt', {}, 1);
     rig.drain();
     rig.crash();
 

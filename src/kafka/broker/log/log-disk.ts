@@ -22,7 +22,7 @@ import type { Chunk, DiskCompletion, DiskError, DiskHandle, DiskReadResult } fro
  * deferred truncate or delete, that fsync cannot cover the held appends; then a second fsync is
  * issued when they are, and `fsyncThen`'s callback waits for that one. So a caller that waits for
  * the op id `fsync` returned, rather than for the callback, may see data made durable a moment
- * later than it thinks, in that window only (see the report for the broker).
+ * later than it thinks, in that window only (UnifiedLog.flush says so to its callers).
  *
  * A failed write (ENOSPC) makes the whole log directory fail (`failed`), as Kafka takes a log dir
  * offline on an IOException (LogDirFailureChannel).

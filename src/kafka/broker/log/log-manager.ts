@@ -2,6 +2,7 @@ import type { DiskCompletion, DiskHandle } from '../../../world/disk.js';
 import { tpKey } from '../../protocol/topic-partition.js';
 import type { LogConfig } from './log-config.js';
 import { LogDisk } from './log-disk.js';
+import { epochCheckpointFileName, parseOffsetFile } from './log-file-names.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './producer-state.js';
 import { KafkaStorageException } from './types.js';
 import { UnifiedLog } from './unified-log.js';
@@ -169,9 +170,12 @@ export class LogManager {
     return deleted;
   }
 
-  /** Routes a disk completion to the file bookkeeping of whichever log issued the op (others' ops are ignored). */
-  onDiskComplete(completion: DiskCompletion): void {
-    this.logDisk.onDiskComplete(completion);
+  /**
+   * Routes a disk completion to the file bookkeeping of whichever log issued the op. Returns false
+   * for an op the log layer did not issue (the broker's other writes), which is then ignored.
+   */
+  onDiskComplete(completion: DiskCompletion): boolean {
+    return this.logDisk.onDiskComplete(completion);
   }
 
   /**
@@ -191,14 +195,18 @@ export class LogManager {
     if (nowMs > this.nowMsSeen) this.nowMsSeen = nowMs;
   }
 
-  /** Partition directories on disk: `name-N/` prefixes of files, except the metadata log's. */
+  /**
+   * Partition directories on disk: `name-N/` prefixes holding a segment, a producer snapshot or
+   * an epoch checkpoint, except the metadata log's.
+   */
   private partitionDirs(): string[] {
     const dirs = new Set<string>();
     for (const file of this.logDisk.list('')) {
       const slash = file.indexOf('/');
       if (slash <= 0) continue;
       const dir = file.slice(0, slash);
-      if (dir !== CLUSTER_METADATA_DIR && PARTITION_DIR.test(dir)) dirs.add(dir);
+      if (dir === CLUSTER_METADATA_DIR || !PARTITION_DIR.test(dir)) continue;
+      if (parseOffsetFile(dir, file) !== undefined || file === epochCheckpointFileName(dir)) dirs.add(dir);
     }
     return [...dirs].sort();
   }

@@ -147,9 +147,10 @@ export class LogSegment {
   /**
    * LogSegment.truncateTo: cuts the file at the position of the first batch whose last offset is
    * at or past `offset` (translateOffset), so a batch straddling `offset` goes entirely. Returns
-   * the number of batches removed. An emptied segment restarts its roll clock (`created = now`).
+   * the number of batches removed. An emptied segment restarts its roll clock (`created = now`;
+   * without `nowMs`, the time of its last write stands for now).
    */
-  truncateTo(offset: number, nowMs: number): number {
+  truncateTo(offset: number, nowMs: number = this.lastModifiedMsValue): number {
     const index = this.firstBatchEndingAtOrAfter(offset);
     const removed = this.batchList.length - index;
     if (removed === 0) return 0;

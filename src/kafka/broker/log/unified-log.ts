@@ -263,7 +263,9 @@ export class UnifiedLog {
         return { ok: false, error: Errors.UNKNOWN_SERVER_ERROR, unexpectedAppendOffset: { firstOffset: first.baseOffset, lastOffset: lastOffset(last) } };
       }
       if (batch.records.length === 0 || !isValidBatch(batch)) return { ok: false, error: Errors.CORRUPT_MESSAGE };
-      // RecordBatchTooLargeException (RECORD_LIST_TOO_LARGE in Kafka), per batch: see the report.
+      // RecordBatchTooLargeException (RECORD_LIST_TOO_LARGE in Kafka, missing from protocol/errors.ts).
+      // Kafka checks the whole fetched chunk against segment.bytes; per batch here, so that small
+      // scenario segments (Kafka's minimum is 1 MiB) do not stall replication.
       if (batch.sizeBytes > this.configValue.segmentBytes) return { ok: false, error: Errors.MESSAGE_TOO_LARGE };
       expected = nextOffset(batch);
       totalBytes += batch.sizeBytes;
@@ -423,15 +425,23 @@ export class UnifiedLog {
    * UnifiedLog.flush(LEO): fsyncs every segment holding offsets in [recoveryPoint, LEO). Returns the
    * op id of the last fsync issued (-1 if there was nothing to flush); the recovery point becomes
    * the LEO of now when all of them complete.
+   *
+   * One window where the op id promises too much: right after a truncation whose segment still
+   * had writes in the disk queue, appends to that segment are held back until those land (see
+   * log-disk.ts), and the fsync that covers them is issued then, after the returned one. The
+   * recovery point is exact in every case, so "durable through offset o" is `recoveryPoint > o`.
    */
   flush(): number {
     if (this.offline) return -1;
     return this.flushUpTo(this.leo);
   }
 
-  /** Disk completions for this log's ops (the broker routes them here, or through LogManager). */
-  onDiskComplete(completion: DiskCompletion): void {
-    this.files.onDiskComplete(completion);
+  /**
+   * Disk completions for this log's ops (the broker routes them here, or through LogManager; both
+   * is harmless). Returns false for an op this log's disk view did not issue.
+   */
+  onDiskComplete(completion: DiskCompletion): boolean {
+    return this.files.onDiskComplete(completion);
   }
 
   /** Marks the log deleted (LogManager.deleteLog): later operations answer KAFKA_STORAGE_ERROR or do nothing. */
