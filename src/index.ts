@@ -2,8 +2,8 @@
  * kafkaesque: the library. `import { … } from 'kafkaesque'`.
  *
  * Today it exports the deterministic engine and the virtual world (network, disks with a page
- * cache, machines and processes), the scenario loader and `simulate`. The Kafka model's exports
- * (`murmur2`, `partitionForKey`, `assign`, arbitraries) arrive with their issues.
+ * cache, machines and processes), the scenario loader and `simulate`, and Kafka's partitioning
+ * (`murmur2`, `partitionForKey`). `assign` and the fast-check arbitraries arrive with their issues.
  */
 export {
   Simulator,
@@ -38,3 +38,7 @@ export { loadScenario, validateScenario, type Scenario } from './scenario/load.j
 export { ScenarioError } from './scenario/scenario-error.js';
 export { simulate, type RunResult, type RunStats, type RunDetail, type SimulateOptions } from './scenario/simulate.js';
 export { parseDuration, formatDuration } from './scenario/duration.js';
+
+export { murmur2, partitionForKey, toPositive } from './kafka/client/murmur2.js';
+export { BuiltInPartitioner, type PartitionInfo, type PartitionerCluster } from './kafka/client/built-in-partitioner.js';
+export { ProducerPartitioner, type CustomPartitioner } from './kafka/client/partitioner.js';

@@ -6,16 +6,17 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = process.cwd();
 const PROGRAM = `
-import { Simulator, World, Random, EventQueue, loadScenario, simulate } from 'kafkaesque';
+import { Simulator, World, Random, EventQueue, loadScenario, simulate, murmur2, partitionForKey } from 'kafkaesque';
 const sim = new Simulator({ seed: 1 });
 const q = new EventQueue();
 const world = new World({ seed: 2 });
-console.log(JSON.stringify({ sim: typeof sim.runUntil, q: typeof q.push, world: typeof world.addMachine, r: Random.fromSeed(1).fork('x').int(1, 6) >= 1, load: typeof loadScenario, simulate: typeof simulate }));
+console.log(JSON.stringify({ sim: typeof sim.runUntil, q: typeof q.push, world: typeof world.addMachine, r: Random.fromSeed(1).fork('x').int(1, 6) >= 1, load: typeof loadScenario, simulate: typeof simulate, murmur2: murmur2('21'), partition: partitionForKey(new Uint8Array([97, 98, 99]), 7) }));
 `;
 
 /** `import … from 'kafkaesque'` must work as a user's code would write it (DESIGN.md: library). */
 describe('package exports', () => {
-  const expected = { sim: 'function', q: 'function', world: 'function', r: true, load: 'function', simulate: 'function' };
+  // murmur2('21') is Kafka's UtilsTest vector; abc hashes to 479470107, and 479470107 % 7 = 1.
+  const expected = { sim: 'function', q: 'function', world: 'function', r: true, load: 'function', simulate: 'function', murmur2: -973932308, partition: 479470107 % 7 };
 
   it('resolves by self-reference from inside the repository', () => {
     const file = join(ROOT, 'test/package/.self-reference.mjs');
