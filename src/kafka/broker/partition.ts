@@ -217,9 +217,10 @@ export class Partition {
   fetchFromFollower(replicaId: number, replicaEpoch: number, req: FetchPartition, nowMs: number): { response: FetchPartitionResponse; hwChanged: boolean; alter?: AlterPartitionItem } {
     const role = this.role;
     const fail = (error: ErrorCode) => ({ response: this.errorResponse(error), hwChanged: false });
-    if (role.kind !== 'leader') return fail(Errors.NOT_LEADER_OR_FOLLOWER);
+    // Partition.getLocalLog: the epoch first, then leadership.
     const epochError = this.checkCurrentLeaderEpoch(req.currentLeaderEpoch);
     if (epochError !== Errors.NONE) return fail(epochError);
+    if (role.kind !== 'leader') return fail(Errors.NOT_LEADER_OR_FOLLOWER);
     const replica = role.remotes.get(replicaId);
     if (replica === undefined) return fail(req.currentLeaderEpoch !== NO_LEADER_EPOCH && this.ctx.switches.fetchEpochFencing ? Errors.UNKNOWN_LEADER_EPOCH : Errors.NOT_LEADER_OR_FOLLOWER);
     const hwBefore = this.log.highWatermark;
@@ -237,7 +238,8 @@ export class Partition {
     const read = this.log.read(req.fetchOffset, leoBefore, req.partitionMaxBytes);
     if (!read.ok) return fail(read.error);
     const epochForFencing = this.ctx.switches.brokerEpochFencing ? replicaEpoch : -1;
-    if (!replica.updateFetchState(req.fetchOffset, req.logStartOffset, nowMs, leoBefore, epochForFencing, this.ctx.switches.brokerEpochFencing)) {
+    const registered = this.ctx.brokerRegistration(replicaId);
+    if (!replica.updateFetchState(req.fetchOffset, req.logStartOffset, nowMs, leoBefore, epochForFencing, registered === undefined || registered.fenced ? undefined : registered.brokerEpoch)) {
       return fail(Errors.NOT_LEADER_OR_FOLLOWER);
     }
     const alter = this.maybeExpandIsr(replica);
@@ -247,9 +249,9 @@ export class Partition {
 
   /** A consumer's Fetch: up to the high watermark (read_uncommitted). */
   fetchFromConsumer(req: FetchPartition): FetchPartitionResponse {
-    if (this.role.kind !== 'leader') return this.errorResponse(Errors.NOT_LEADER_OR_FOLLOWER);
     const epochError = this.checkCurrentLeaderEpoch(req.currentLeaderEpoch);
     if (epochError !== Errors.NONE) return this.errorResponse(epochError);
+    if (this.role.kind !== 'leader') return this.errorResponse(Errors.NOT_LEADER_OR_FOLLOWER);
     const hw = this.log.highWatermark;
     const read = this.log.read(req.fetchOffset, hw, req.partitionMaxBytes);
     if (!read.ok) return this.errorResponse(read.error);
@@ -330,9 +332,12 @@ export class Partition {
 
   // ------------------------------------------------------------ AlterPartition
 
+  /** The pending state each AlterPartition proposed: a reply to an older proposal is stale. */
+  private readonly proposedStates = new WeakMap<AlterPartitionItem, IsrState>();
+
   private alterPartitionItem(role: LeaderRole): AlterPartitionItem {
     const isr = proposedIsr(role.isrState);
-    return {
+    const item: AlterPartitionItem = {
       topic: this.topic,
       partition: this.partition,
       leaderEpoch: role.leaderEpoch,
@@ -342,6 +347,8 @@ export class Partition {
         brokerEpoch: !this.ctx.switches.brokerEpochFencing ? -1 : brokerId === this.ctx.brokerId ? this.ctx.brokerEpoch() : (role.remotes.get(brokerId)?.brokerEpoch ?? -1),
       })),
     };
+    this.proposedStates.set(item, role.isrState);
+    return item;
   }
 
   /**
@@ -350,7 +357,8 @@ export class Partition {
    */
   onAlterPartitionResponse(sent: AlterPartitionItem, response: AlterPartitionItemResponse, nowMs: number): 'done' | 'retry' {
     const role = this.role;
-    if (role.kind !== 'leader' || role.leaderEpoch !== sent.leaderEpoch || !isInflight(role.isrState)) return 'done';
+    // Partition.submitAlterPartition: ignore the answer if the state moved on since we proposed.
+    if (role.kind !== 'leader' || role.leaderEpoch !== sent.leaderEpoch || !isInflight(role.isrState) || role.isrState !== this.proposedStates.get(sent)) return 'done';
     switch (response.error) {
       case Errors.NONE:
         if (response.leaderEpoch !== role.leaderEpoch || response.partitionEpoch < this.partitionEpoch) return 'done';
@@ -363,6 +371,7 @@ export class Partition {
         role.isrState = committed(role.isrState.isr);
         return 'done';
       case Errors.UNKNOWN_TOPIC_OR_PARTITION:
+      case Errors.INVALID_REQUEST:
       case Errors.FENCED_LEADER_EPOCH:
       case Errors.INVALID_UPDATE_VERSION:
       case Errors.NEW_LEADER_ELECTED:

@@ -204,6 +204,12 @@ export class ReplicaManager {
     this.host.reply(from, { type: 'MetadataResponse', correlationId: req.correlationId, brokers, topics, sizeBytes: wireSize(this.registrations.size) });
   }
 
+  /** A partition this broker does not host: unknown if the metadata has no such topic. */
+  private unknownPartitionError(topic: string): ErrorCode {
+    for (const reg of this.registrations.values()) if (reg.topic === topic) return Errors.NOT_LEADER_OR_FOLLOWER;
+    return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+  }
+
   // ------------------------------------------------------------ produce
 
   /**
@@ -222,7 +228,7 @@ export class ReplicaManager {
       const fail = (error: ErrorCode) => results.push({ topic: item.topic, partition: item.partition, error, baseOffset: -1, logStartOffset: -1 });
       if (!acksValid) return fail(Errors.INVALID_REQUIRED_ACKS);
       const p = this.partitions.get(key);
-      if (p === undefined) return fail(Errors.NOT_LEADER_OR_FOLLOWER);
+      if (p === undefined) return fail(this.unknownPartitionError(item.topic));
       const appended = p.appendRecordsToLeader(item.batch, req.acks, nowMs);
       if (!appended.ok) return fail(appended.error);
       results.push({ topic: item.topic, partition: item.partition, error: Errors.NONE, baseOffset: appended.firstOffset, logStartOffset: appended.logStartOffset });
@@ -300,8 +306,15 @@ export class ReplicaManager {
     if (p !== undefined && p.isLeader) this.host.record({ type: 'high-watermark', partition: key, leaderEpoch: p.leaderEpoch, hw: p.log.highWatermark, leo: p.log.logEndOffset });
     const set = this.delayedProduces.get(key);
     if (set !== undefined) for (const op of [...set]) this.tryCompleteProduce(op);
-    this.wakeDelayedFetches(key, false);
+    const hw = p?.log.highWatermark ?? -1;
+    if (this.lastHighWatermark.get(key) !== hw) {
+      this.lastHighWatermark.set(key, hw);
+      this.wakeDelayedFetches(key, false);
+    }
   }
+
+  /** Each partition's HW when consumers were last woken: only a move wakes them. */
+  private readonly lastHighWatermark = new Map<string, number>();
 
   // ------------------------------------------------------------ fetch
 
@@ -326,13 +339,23 @@ export class ReplicaManager {
     }
   }
 
-  /** Called from the DELAYED_FETCH_TIMER, or when data arrives: read again and answer. */
-  completeFetch(op: DelayedFetch): void {
+  /**
+   * DelayedFetch.tryComplete, when data arrives: answer only if there are now enough bytes (or
+   * an error); otherwise stay parked until the max wait.
+   */
+  private tryCompleteFetch(op: DelayedFetch): void {
+    if (op.done) return;
+    const read = this.readForFetch(op.request);
+    if (read.bytes >= op.request.minBytes || read.hasErrorOrDivergence) this.completeFetch(op, read.partitions);
+  }
+
+  /** Called from the DELAYED_FETCH_TIMER (max wait reached): read again and answer. */
+  completeFetch(op: DelayedFetch, partitions?: FetchPartitionResponse[]): void {
     if (op.done) return;
     op.done = true;
     if (op.timer >= 0) this.host.cancelTimer(op.timer);
     for (const key of op.keys) this.delayedFetches.get(key)?.delete(op);
-    this.sendFetchResponse(op.from, op.request, this.readForFetch(op.request).partitions);
+    this.sendFetchResponse(op.from, op.request, partitions ?? this.readForFetch(op.request).partitions);
   }
 
   private wakeDelayedFetches(key: string, leaderAppend: boolean): void {
@@ -341,7 +364,7 @@ export class ReplicaManager {
     for (const op of [...set]) {
       const isFollower = op.request.replicaId !== CONSUMER_REPLICA_ID;
       // Followers wake on new data; consumers on the HW moving (what they may read).
-      if (isFollower === leaderAppend) this.completeFetch(op);
+      if (isFollower === leaderAppend) this.tryCompleteFetch(op);
     }
   }
 
@@ -356,7 +379,7 @@ export class ReplicaManager {
       const p = this.partitions.get(key);
       let response: FetchPartitionResponse;
       if (p === undefined) {
-        response = { topic: item.topic, partition: item.partition, error: Errors.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, batches: [] };
+        response = { topic: item.topic, partition: item.partition, error: this.unknownPartitionError(item.topic), highWatermark: -1, logStartOffset: -1, batches: [] };
       } else if (isFollower) {
         const result = p.fetchFromFollower(req.replicaId, req.replicaEpoch, item, nowMs);
         response = result.response;
@@ -384,9 +407,11 @@ export class ReplicaManager {
     const partitions = req.partitions.map((item) => {
       const p = this.partitions.get(tpKey(item.topic, item.partition));
       const base = { topic: item.topic, partition: item.partition };
-      if (p === undefined || !p.isLeader) return { ...base, error: Errors.NOT_LEADER_OR_FOLLOWER as ErrorCode, leaderEpoch: -1, endOffset: -1 };
+      if (p === undefined) return { ...base, error: this.unknownPartitionError(item.topic), leaderEpoch: -1, endOffset: -1 };
+      // Partition.getLocalLog: the epoch first, then leadership.
       const epochError = p.checkCurrentLeaderEpoch(item.currentLeaderEpoch);
       if (epochError !== Errors.NONE) return { ...base, error: epochError, leaderEpoch: -1, endOffset: -1 };
+      if (!p.isLeader) return { ...base, error: Errors.NOT_LEADER_OR_FOLLOWER as ErrorCode, leaderEpoch: -1, endOffset: -1 };
       const end = p.lastOffsetForLeaderEpoch(item.leaderEpoch);
       return { ...base, error: Errors.NONE as ErrorCode, leaderEpoch: end.epoch, endOffset: end.endOffset };
     });
@@ -398,9 +423,10 @@ export class ReplicaManager {
     const partitions = req.partitions.map((item) => {
       const p = this.partitions.get(tpKey(item.topic, item.partition));
       const base = { topic: item.topic, partition: item.partition };
-      if (p === undefined || !p.isLeader) return { ...base, error: Errors.NOT_LEADER_OR_FOLLOWER as ErrorCode, offset: -1, leaderEpoch: -1 };
+      if (p === undefined) return { ...base, error: this.unknownPartitionError(item.topic), offset: -1, leaderEpoch: -1 };
       const epochError = p.checkCurrentLeaderEpoch(item.currentLeaderEpoch);
       if (epochError !== Errors.NONE) return { ...base, error: epochError, offset: -1, leaderEpoch: -1 };
+      if (!p.isLeader) return { ...base, error: Errors.NOT_LEADER_OR_FOLLOWER as ErrorCode, offset: -1, leaderEpoch: -1 };
       const offset = item.timestamp === EARLIEST_TIMESTAMP ? p.log.logStartOffset : req.replicaId === CONSUMER_REPLICA_ID ? p.log.highWatermark : p.log.logEndOffset;
       return { ...base, error: Errors.NONE as ErrorCode, offset, leaderEpoch: p.leaderEpoch };
     });

@@ -9,8 +9,12 @@ export class Replica {
   /** The follower's LEO: the offset of its latest Fetch, or -1 while unknown. */
   logEndOffset = -1;
   lastFetchLeaderLogEndOffset = -1;
-  lastFetchTimeMs = 0;
-  lastCaughtUpTimeMs = 0;
+  /**
+   * Times start at -Infinity, "never": Kafka's 0 is 1970 on a real clock, but the simulated
+   * clock starts at 0, where 0 would read as "just now".
+   */
+  lastFetchTimeMs = -Infinity;
+  lastCaughtUpTimeMs = -Infinity;
   /** The broker epoch sent in the follower's last Fetch (KIP-903), undefined until one arrives. */
   brokerEpoch: number | undefined;
 
@@ -18,11 +22,11 @@ export class Replica {
 
   /**
    * Replica.updateFetchStateOrThrow. Returns false, changing nothing, when the fetch comes from
-   * an older incarnation of the follower than one already seen (KIP-903): the caller answers
+   * an incarnation older than the one registered in the metadata (KIP-903): the caller answers
    * NOT_LEADER_OR_FOLLOWER.
    */
-  updateFetchState(fetchOffset: number, startOffset: number, fetchTimeMs: number, leaderEndOffset: number, brokerEpoch: number, epochFencing: boolean): boolean {
-    if (epochFencing && brokerEpoch !== -1 && this.brokerEpoch !== undefined && this.brokerEpoch > brokerEpoch) return false;
+  updateFetchState(fetchOffset: number, startOffset: number, fetchTimeMs: number, leaderEndOffset: number, brokerEpoch: number, registeredEpoch: number | undefined): boolean {
+    if (brokerEpoch !== -1 && registeredEpoch !== undefined && registeredEpoch > brokerEpoch) return false;
     // The follower was caught up at this fetch if it asked for the leader's end; or at its
     // previous fetch if it has now reached what the leader had then.
     if (fetchOffset >= leaderEndOffset) this.lastCaughtUpTimeMs = Math.max(this.lastCaughtUpTimeMs, fetchTimeMs);
@@ -42,16 +46,16 @@ export class Replica {
 
   /** Replica.resetReplicaState, when this broker becomes leader in a new epoch. */
   reset(nowMs: number, leaderEpochStartOffset: number, wasAlreadyLeader: boolean, inIsr: boolean): void {
-    this.lastCaughtUpTimeMs = inIsr ? nowMs : 0;
+    this.lastCaughtUpTimeMs = inIsr ? nowMs : -Infinity;
     if (!wasAlreadyLeader) {
       this.logStartOffset = -1;
       this.logEndOffset = -1;
       this.lastFetchLeaderLogEndOffset = -1;
-      this.lastFetchTimeMs = 0;
+      this.lastFetchTimeMs = -Infinity;
       this.brokerEpoch = undefined;
     } else {
       this.lastFetchLeaderLogEndOffset = leaderEpochStartOffset;
-      this.lastFetchTimeMs = inIsr ? nowMs : 0;
+      this.lastFetchTimeMs = inIsr ? nowMs : -Infinity;
     }
   }
 }

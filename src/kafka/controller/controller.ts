@@ -195,7 +195,12 @@ export class Controller implements Node {
     if (existing !== undefined && existing.incarnationId === req.incarnationId) return { records: [], reply: respond(Errors.NONE, existing.brokerEpoch) };
     if (existing !== undefined && this.hasValidSession(req.brokerId, nowMs)) return { records: [], reply: respond(Errors.DUPLICATE_BROKER_REGISTRATION, -1) };
     const records: MetadataRecord[] = [];
-    if (existing !== undefined) records.push(...this.removeFromIsrs(req.brokerId, this.switches.eligibleLeaderReplicas));
+    if (existing !== undefined) {
+      // handleBrokerShutdown: a clean shutdown saved the epoch it sends back as previousBrokerEpoch
+      // (KIP-966); only an unclean one also leaves the ELR.
+      const clean = req.previousBrokerEpoch === existing.brokerEpoch;
+      records.push(...this.removeFromIsrs(req.brokerId, this.switches.eligibleLeaderReplicas && !clean));
+    }
     const brokerEpoch = this.image.offset + 1 + records.length;
     records.push({ type: 'RegisterBrokerRecord', brokerId: req.brokerId, incarnationId: req.incarnationId, brokerEpoch, rack: req.rack, fenced: true });
     this.heartbeats.set(req.brokerId, { lastContactMs: nowMs, fenced: true, metadataOffset: -1 });

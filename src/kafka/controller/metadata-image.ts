@@ -65,7 +65,8 @@ export class MetadataImage {
         return;
       case 'PartitionRecord': {
         const key = tpKey(record.topic, record.partition);
-        this.partitions.set(key, { ...record, elr: [], lastKnownElr: [], leaderRecovering: false });
+        const { type: _type, ...fields } = record;
+        this.partitions.set(key, { ...fields, elr: [], lastKnownElr: [], leaderRecovering: false });
         this.partitionChangedAt.set(key, offset);
         return;
       }
@@ -82,7 +83,8 @@ export class MetadataImage {
           isr: record.isr ?? p.isr,
           elr: record.elr ?? p.elr,
           lastKnownElr: record.lastKnownElr ?? p.lastKnownElr,
-          leaderRecovering: record.leaderRecovering ?? (record.leader !== undefined ? false : p.leaderRecovering),
+          // PartitionRegistration.merge: the recovery state changes only when a record sets it.
+          leaderRecovering: record.leaderRecovering ?? p.leaderRecovering,
         });
         this.partitionChangedAt.set(key, offset);
         return;

@@ -36,17 +36,15 @@ export function buildPartitionChange(p: PartitionState, o: PartitionChangeOption
   const unclean = o.uncleanShutdownReplicas ?? [];
   let targetIsr = [...o.targetIsr];
   let targetElr = [...p.elr];
+  // With useLastKnownLeaderInBalancedRecovery (Kafka's default), only the last leader is kept here.
   let targetLastKnownElr = [...p.lastKnownElr];
 
   if (o.elrEnabled) {
     // maybePopulateTargetElr: replicas leaving an ISR that is below min ISR become eligible.
-    if (targetIsr.length >= o.minIsr) {
-      targetElr = [];
-      targetLastKnownElr = [];
-    } else {
+    if (targetIsr.length >= o.minIsr) targetElr = [];
+    else {
       const candidates = [...new Set([...targetElr, ...p.isr])];
       targetElr = minus(minus(candidates, targetIsr), unclean);
-      targetLastKnownElr = minus(minus([...new Set([...candidates, ...targetLastKnownElr])], targetIsr), targetElr);
     }
   }
 

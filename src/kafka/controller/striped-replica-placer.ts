@@ -90,8 +90,9 @@ export class StripedReplicaPlacer {
     if (this.epoch === this.numUnfenced && this.numUnfenced > 1) {
       this.rackNames = this.rng.shuffled(this.rackNames);
       for (const rack of this.racks.values()) {
-        rack.unfenced.shuffle(this.rng);
+        // Rack.shuffle: fenced first, then unfenced, as Kafka draws them.
         rack.fenced.shuffle(this.rng);
+        rack.unfenced.shuffle(this.rng);
       }
       this.epoch = 0;
     }
