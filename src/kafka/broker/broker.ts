@@ -15,8 +15,12 @@ import { ALTER_PARTITION_RETRY_TIMER, DELAYED_FETCH_TIMER, DELAYED_PRODUCE_TIMER
 
 export interface BrokerOptions {
   readonly brokerId: number;
-  /** The controller node this broker registers with and reports to. */
-  readonly controllerId: number;
+  /**
+   * The controller quorum's node ids (controller.quorum.voters). The broker talks to one at a
+   * time and moves to the next when that one stops answering or says it is not the active
+   * controller (NOT_CONTROLLER).
+   */
+  readonly controllerIds: readonly number[];
   readonly config?: Partial<BrokerConfig>;
   readonly switches?: Partial<ProtocolSwitches>;
 }
@@ -44,6 +48,8 @@ export class Broker implements Node {
   readonly replicaManager: ReplicaManager;
   private epoch = -1;
   private fenced = true;
+  /** Index into controllerIds of the controller this broker is talking to. */
+  private controllerIndex = 0;
   private readonly inFlight: InFlightRequests<Response>;
   /** Continuations waiting for a disk op (a flush) to complete. */
   private readonly afterOps = new Map<number, (() => void)[]>();
@@ -73,7 +79,8 @@ export class Broker implements Node {
         cancelTimer: (id) => ctx.cancelTimer(id),
         afterDiskOp: (opId, then) => this.afterDiskOp(opId, then),
         record: (entry) => ctx.record({ ...entry, broker: this.brokerId }),
-        controllerId: () => this.options.controllerId,
+        controllerId: () => this.activeController(),
+        onControllerUnreachable: () => this.nextController(),
       },
       this.logs,
     );
@@ -180,14 +187,24 @@ export class Broker implements Node {
     this.ctx.send(to, Object.assign({}, message, { correlationId }));
   }
 
+  private activeController(): number {
+    return this.options.controllerIds[this.controllerIndex % this.options.controllerIds.length];
+  }
+
+  /** The controller did not answer, or is not active: try the next one. */
+  private nextController(): void {
+    this.controllerIndex = (this.controllerIndex + 1) % this.options.controllerIds.length;
+  }
+
   /** BrokerLifecycleManager: register for a broker epoch, then heartbeat. */
   private register(): void {
     this.request(
-      this.options.controllerId,
+      this.activeController(),
       { type: 'BrokerRegistrationRequest', correlationId: 0, brokerId: this.brokerId, incarnationId: this.ctx.incarnation, rack: this.ctx.rack, previousBrokerEpoch: -1, sizeBytes: wireSize(1) },
       this.config['request.timeout.ms'],
       (r) => {
         const response = r as BrokerRegistrationResponse | undefined;
+        if (response === undefined || response.error === Errors.NOT_CONTROLLER) this.nextController();
         if (response === undefined || response.error !== Errors.NONE) {
           this.ctx.setTimer(REGISTRATION_RETRY_TIMER, 1_000_000);
           return;
@@ -204,7 +221,7 @@ export class Broker implements Node {
   private heartbeat(): void {
     if (this.epoch < 0) return;
     this.request(
-      this.options.controllerId,
+      this.activeController(),
       {
         type: 'BrokerHeartbeatRequest',
         correlationId: 0,
@@ -218,7 +235,10 @@ export class Broker implements Node {
       this.config['broker.heartbeat.interval.ms'],
       (r) => {
         const response = r as BrokerHeartbeatResponse | undefined;
-        if (response === undefined) return;
+        if (response === undefined || response.error === Errors.NOT_CONTROLLER) {
+          this.nextController();
+          return;
+        }
         if (response.error === Errors.STALE_BROKER_EPOCH) {
           // The controller has forgotten this incarnation: register again.
           this.epoch = -1;

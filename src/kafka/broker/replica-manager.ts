@@ -48,6 +48,8 @@ export interface ReplicaManagerHost {
   /** Protocol events for the online invariants. */
   record(entry: { type: string } & Record<string, unknown>): void;
   readonly controllerId: () => number;
+  /** The controller did not answer or is not active: the broker moves to another. */
+  onControllerUnreachable(): void;
 }
 
 /** An acks=all produce waiting for the HW (DelayedProduce.scala). */
@@ -474,6 +476,7 @@ export class ReplicaManager {
       this.alterInFlight = false;
       const nowMs = this.host.nowMs();
       const retry: AlterPartitionItem[] = [];
+      if (response === undefined || response.error === Errors.NOT_CONTROLLER) this.host.onControllerUnreachable();
       if (response === undefined || response.error !== Errors.NONE) retry.push(...items);
       else {
         for (const item of items) {

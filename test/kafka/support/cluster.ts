@@ -52,7 +52,7 @@ export class TestCluster {
         id,
         name: `broker-${id}`,
         rack: String.fromCharCode(96 + id),
-        factory: (ctx) => new Broker(ctx, { brokerId: id, controllerId: CONTROLLER_ID, config: o.brokerConfig, switches }),
+        factory: (ctx) => new Broker(ctx, { brokerId: id, controllerIds: [CONTROLLER_ID], config: o.brokerConfig, switches }),
       });
     }
     this.world.addMachine({ id: PRODUCER_ID, name: 'producer', factory: (ctx) => new TestProducer(ctx, this.topic.name, this.brokerIds, o.acks ?? -1) });
