@@ -48,6 +48,8 @@ export class Broker implements Node {
   readonly replicaManager: ReplicaManager;
   private epoch = -1;
   private fenced = true;
+  /** Producer ids handed out by this incarnation (InitProducerId). */
+  private producerIdsIssued = 0;
   /** Index into controllerIds of the controller this broker is talking to. */
   private controllerIndex = 0;
   private readonly inFlight: InFlightRequests<Response>;
@@ -121,6 +123,20 @@ export class Broker implements Node {
         return this.replicaManager.applyMetadata(m);
       case 'MetadataRequest':
         return this.replicaManager.handleMetadata(from, m);
+      case 'InitProducerIdRequest':
+        // TransactionCoordinator.handleInitProducerId: a producer without a transactional id always
+        // gets a fresh producer id at epoch 0. Kafka's ProducerIdManager hands out ids from blocks the
+        // controller allocates durably (AllocateProducerIds, KIP-730), so no id is ever reused; here
+        // each broker incarnation owns the block starting at (brokerId * 4096 + incarnation) * 2^20,
+        // which is unique without the controller round trip.
+        return this.ctx.send(from, {
+          type: 'InitProducerIdResponse',
+          correlationId: m.correlationId,
+          error: Errors.NONE,
+          producerId: (this.brokerId * 4096 + this.ctx.incarnation) * 2 ** 20 + this.producerIdsIssued++,
+          producerEpoch: 0,
+          sizeBytes: wireSize(1),
+        });
       default:
         if (m.type.endsWith('Response')) this.inFlight.complete(m as Response);
     }
@@ -206,7 +222,8 @@ export class Broker implements Node {
         const response = r as BrokerRegistrationResponse | undefined;
         if (response === undefined || response.error === Errors.NOT_CONTROLLER) this.nextController();
         if (response === undefined || response.error !== Errors.NONE) {
-          this.ctx.setTimer(REGISTRATION_RETRY_TIMER, 1_000_000);
+          // BrokerLifecycleManager retries registration after a short backoff.
+          this.ctx.setTimer(REGISTRATION_RETRY_TIMER, 100_000);
           return;
         }
         this.epoch = response.brokerEpoch;

@@ -16,6 +16,7 @@ import { MetadataImage, type PartitionState } from './metadata-image.js';
 import type { MetadataRecord, PartitionRecord } from './metadata-records.js';
 import { buildPartitionChange } from './partition-change-builder.js';
 import { StripedReplicaPlacer } from './striped-replica-placer.js';
+import { KafkaRaftClient, type CommittedEntry } from './raft/kafka-raft-client.js';
 
 /** A topic the controller creates once enough brokers are up (a CreateTopics at startup). */
 export interface TopicSpec {
@@ -40,16 +41,25 @@ export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = Object.freeze({
 
 export interface ControllerOptions {
   readonly controllerId: number;
+  /** controller.quorum.voters: every controller's id (default: this one alone). */
+  readonly voters?: readonly number[];
+  /** KIP-996 pre-vote (on by default). */
+  readonly preVote?: boolean;
   readonly topics?: readonly TopicSpec[];
   readonly config?: Partial<ControllerConfig>;
   readonly switches?: Partial<ProtocolSwitches>;
 }
 
-const METADATA_LOG = 'metadata/__cluster_metadata-0.log';
 const FENCE_CHECK_TIMER = 'fence-check';
 
 /** A request or timer the controller handles, one at a time (QuorumController's event queue). */
 type ControllerEvent = { kind: 'message'; from: NodeId; message: KafkaMessage } | { kind: 'fence-check' };
+
+/** Records appended to the quorum and not yet committed, with what to do once they are. */
+interface PendingWrite {
+  readonly lastOffset: number;
+  readonly reply: (() => void) | undefined;
+}
 
 interface HeartbeatState {
   lastContactMs: number;
@@ -58,17 +68,18 @@ interface HeartbeatState {
 }
 
 /**
- * The active controller of a single-voter KRaft quorum
- * (metadata/.../controller/QuorumController.java, ClusterControlManager, ReplicationControlManager,
- * BrokerHeartbeatManager; see KRAFT.md §7–§11). It registers brokers (a broker's epoch is the
- * offset of its registration record), fences those whose heartbeats stop for
- * broker.session.timeout.ms, elects leaders, validates AlterPartition, and places replicas.
+ * A KRaft controller (metadata/.../controller/QuorumController.java, ClusterControlManager,
+ * ReplicationControlManager, BrokerHeartbeatManager; see KRAFT.md §7–§11). The controllers form
+ * a Raft quorum (KafkaRaftClient, ./raft/); the leader is the active controller. It registers
+ * brokers (a broker's epoch is the offset of its registration record), fences those whose
+ * heartbeats stop for broker.session.timeout.ms, elects leaders, validates AlterPartition, and
+ * places replicas.
  *
- * Every decision is a record in the metadata log, fsync'd before it counts, as KRaft does; a
- * restarted controller replays the log. Events are handled one at a time: while a batch of
- * records is being made durable, later events wait. Brokers are sent what changed after each
- * commit and catch up from their heartbeats. The Raft quorum of several controllers comes with
- * the KRaft issue; this class is the state machine it will replicate.
+ * Every decision is a record appended to the quorum's metadata log; it counts once the quorum
+ * commits it (a majority has it fsync'd), and every controller applies committed records to its
+ * image. Events are handled one at a time: while a batch is being committed, later events wait.
+ * Brokers are sent what changed after each commit and catch up from their heartbeats; a
+ * controller that is not active answers NOT_CONTROLLER and the broker tries another.
  */
 export class Controller implements Node {
   readonly image = new MetadataImage();
@@ -81,6 +92,10 @@ export class Controller implements Node {
   private topicsCreated = false;
   private fenceTimer = -1;
   private placerRng;
+  private readonly raft: KafkaRaftClient;
+  /** The quorum leader, once its epoch's LeaderChange entry is committed and its image caught up. */
+  private active = false;
+  private pending: PendingWrite | undefined;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -89,32 +104,39 @@ export class Controller implements Node {
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
     this.switches = { ...CURRENT_KAFKA, ...options.switches };
     this.placerRng = ctx.rng.fork('placer');
+    this.raft = new KafkaRaftClient(ctx, {
+      nodeId: options.controllerId,
+      voters: options.voters ?? [options.controllerId],
+      preVote: options.preVote,
+      onCommit: (entries) => this.onCommitted(entries),
+      onBecomeLeader: (epoch) => this.onBecomeLeader(epoch),
+      onResign: () => this.onResign(),
+    });
+  }
+
+  /** Whether this controller is the active one. */
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** The quorum's view from this controller: role, epoch, leader, high watermark. */
+  get quorum(): { role: string; epoch: number; leaderId: number | undefined; highWatermark: number | undefined; logEndOffset: number } {
+    return { role: this.raft.role, epoch: this.raft.epoch, leaderId: this.raft.leaderId, highWatermark: this.raft.highWatermark, logEndOffset: this.raft.logEndOffset };
   }
 
   start(): void {
-    const log = this.ctx.disk.read(METADATA_LOG);
-    if (log.ok) {
-      for (const chunk of log.chunks) {
-        if (chunk.torn || chunk.corrupt) break;
-        const batch = chunk.payload as { baseOffset: number; records: MetadataRecord[] };
-        batch.records.forEach((r, i) => this.image.apply(r, batch.baseOffset + i));
-      }
-    }
-    this.topicsCreated = this.image.topics.size > 0;
-    this.pushedOffset = this.image.offset;
-    // A new active controller gives every broker a fresh session (BrokerHeartbeatManager.register).
-    const nowMs = this.nowMs();
-    for (const b of this.image.brokers.values()) this.heartbeats.set(b.brokerId, { lastContactMs: nowMs, fenced: b.fenced, metadataOffset: -1 });
-    this.ctx.record({ type: 'controller-start', controller: this.options.controllerId, metadataOffset: this.image.offset });
-    this.scheduleFenceCheck();
+    this.ctx.record({ type: 'controller-start', controller: this.options.controllerId });
+    this.raft.start();
   }
 
   onMessage(from: NodeId, message: Message): void {
+    if (this.raft.handleMessage(from, message)) return;
     this.queue.push({ kind: 'message', from, message: message as KafkaMessage });
     this.drain();
   }
 
-  onTimer(name: string): void {
+  onTimer(name: string, data: unknown): void {
+    if (this.raft.handleTimer(name, data)) return;
     if (name === FENCE_CHECK_TIMER) {
       this.fenceTimer = -1;
       this.queue.push({ kind: 'fence-check' });
@@ -122,7 +144,58 @@ export class Controller implements Node {
     }
   }
 
-  onDiskComplete(_c: DiskCompletion): void {}
+  onDiskComplete(c: DiskCompletion): void {
+    this.raft.handleDiskComplete(c);
+  }
+
+  // ------------------------------------------------------------ the quorum
+
+  /** Every controller applies what the quorum commits, in order. */
+  private onCommitted(entries: CommittedEntry[]): void {
+    for (const e of entries) this.image.apply(e.record as MetadataRecord, e.offset);
+    const pending = this.pending;
+    if (pending === undefined || this.image.offset < pending.lastOffset) return;
+    this.pending = undefined;
+    this.writing = false;
+    this.ctx.record({ type: 'metadata-commit', controller: this.options.controllerId, offset: this.image.offset });
+    pending.reply?.();
+    this.pushMetadata();
+    this.maybeCreateTopics();
+    this.scheduleFenceCheck();
+    this.drain();
+  }
+
+  /**
+   * QuorumController's claim: the new leader's LeaderChange entry is committed, so its image
+   * holds everything committed before. Every broker gets a fresh session
+   * (BrokerHeartbeatManager.register on failover).
+   */
+  private onBecomeLeader(epoch: number): void {
+    this.active = true;
+    this.topicsCreated = this.image.topics.size > 0;
+    this.pushedOffset = this.image.offset;
+    const nowMs = this.nowMs();
+    this.heartbeats.clear();
+    for (const b of this.image.brokers.values()) this.heartbeats.set(b.brokerId, { lastContactMs: nowMs, fenced: b.fenced, metadataOffset: -1 });
+    this.ctx.record({ type: 'controller-active', controller: this.options.controllerId, epoch, metadataOffset: this.image.offset });
+    this.maybeCreateTopics();
+    this.scheduleFenceCheck();
+    this.drain();
+  }
+
+  /** No longer the leader: later requests are answered NOT_CONTROLLER. */
+  private onResign(): void {
+    if (!this.active && this.pending === undefined) return;
+    this.active = false;
+    this.ctx.record({ type: 'controller-resigned', controller: this.options.controllerId });
+    // A write in flight may or may not commit under the next leader; its requester is not told
+    // either way and will retry after its request times out, as with a failed-over controller.
+    this.pending = undefined;
+    this.writing = false;
+    if (this.fenceTimer >= 0) this.ctx.cancelTimer(this.fenceTimer);
+    this.fenceTimer = -1;
+    this.drain();
+  }
 
   // ------------------------------------------------------------ the event loop
 
@@ -134,33 +207,25 @@ export class Controller implements Node {
     }
   }
 
-  /** Makes `records` durable (append + fsync), applies them, then replies and tells the brokers. */
+  /** Appends `records` to the quorum; once committed they are applied, then the reply goes out. */
   private commit(records: MetadataRecord[], reply: (() => void) | undefined): void {
     if (records.length === 0) {
       reply?.();
       this.scheduleFenceCheck();
       return;
     }
-    const baseOffset = this.image.offset + 1;
+    const lastOffset = this.raft.append(records);
+    if (lastOffset === undefined) {
+      // Leadership was lost between the decision and the append: nothing was written.
+      this.active = false;
+      return;
+    }
     this.writing = true;
-    this.ctx.disk.append(METADATA_LOG, { baseOffset, records }, 64 * records.length);
-    const fsync = this.ctx.disk.fsync(METADATA_LOG);
-    const done = (c: DiskCompletion) => c.opId === fsync;
-    this.onDiskComplete = (c: DiskCompletion) => {
-      if (!done(c)) return;
-      this.onDiskComplete = () => {};
-      records.forEach((r, i) => this.image.apply(r, baseOffset + i));
-      this.writing = false;
-      this.ctx.record({ type: 'metadata-commit', controller: this.options.controllerId, baseOffset, records: records.map((r) => r.type) });
-      reply?.();
-      this.pushMetadata();
-      this.maybeCreateTopics();
-      this.scheduleFenceCheck();
-      this.drain();
-    };
+    this.pending = { lastOffset, reply };
   }
 
   private handle(event: ControllerEvent): { records: MetadataRecord[]; reply?: () => void } {
+    if (!this.active) return { records: [], reply: event.kind === 'message' ? this.notController(event.from, event.message) : undefined };
     if (event.kind === 'fence-check') return { records: this.maybeFenceOneStaleBroker() };
     const m = event.message;
     switch (m.type) {
@@ -172,6 +237,21 @@ export class Controller implements Node {
         return this.alterPartition(event.from, m);
       default:
         return { records: [] };
+    }
+  }
+
+  /** A standby controller's answer to a broker's request: try the active one. */
+  private notController(from: NodeId, m: KafkaMessage): (() => void) | undefined {
+    const correlationId = (m as { correlationId?: number }).correlationId ?? 0;
+    switch (m.type) {
+      case 'BrokerRegistrationRequest':
+        return () => this.ctx.send(from, { type: 'BrokerRegistrationResponse', correlationId, error: Errors.NOT_CONTROLLER, brokerEpoch: -1, sizeBytes: wireSize(1) });
+      case 'BrokerHeartbeatRequest':
+        return () => this.ctx.send(from, { type: 'BrokerHeartbeatResponse', correlationId, error: Errors.NOT_CONTROLLER, isCaughtUp: false, isFenced: true, shouldShutDown: false, sizeBytes: wireSize(1) });
+      case 'AlterPartitionRequest':
+        return () => this.ctx.send(from, { type: 'AlterPartitionResponse', correlationId, error: Errors.NOT_CONTROLLER, partitions: [], sizeBytes: wireSize(0) });
+      default:
+        return undefined;
     }
   }
 
@@ -201,7 +281,8 @@ export class Controller implements Node {
       const clean = req.previousBrokerEpoch === existing.brokerEpoch;
       records.push(...this.removeFromIsrs(req.brokerId, this.switches.eligibleLeaderReplicas && !clean));
     }
-    const brokerEpoch = this.image.offset + 1 + records.length;
+    // The records go to the log as one batch starting at its end offset.
+    const brokerEpoch = this.raft.logEndOffset + records.length;
     records.push({ type: 'RegisterBrokerRecord', brokerId: req.brokerId, incarnationId: req.incarnationId, brokerEpoch, rack: req.rack, fenced: true });
     this.heartbeats.set(req.brokerId, { lastContactMs: nowMs, fenced: true, metadataOffset: -1 });
     return { records, reply: respond(Errors.NONE, brokerEpoch) };
@@ -353,7 +434,7 @@ export class Controller implements Node {
 
   /** CreateTopics for the configured topics, once enough brokers are unfenced to place them. */
   private maybeCreateTopics(): void {
-    if (this.topicsCreated || this.writing) return;
+    if (!this.active || this.topicsCreated || this.writing) return;
     const topics = this.options.topics ?? [];
     const active = [...this.image.brokers.values()].filter((b) => this.image.isActive(b.brokerId));
     const needed = Math.max(0, ...topics.map((t) => t.replicationFactor));
@@ -381,6 +462,7 @@ export class Controller implements Node {
   // ------------------------------------------------------------ telling the brokers
 
   private pushMetadata(): void {
+    if (!this.active) return;
     const from = this.pushedOffset;
     if (this.image.offset <= from) return;
     this.pushedOffset = this.image.offset;

@@ -297,6 +297,35 @@ export interface BrokerHeartbeatResponse {
   readonly sizeBytes: number;
 }
 
+// ---------------------------------------------------------------- InitProducerId (producer → any broker)
+
+/**
+ * InitProducerIdRequest (KIP-98; clients/src/main/resources/common/message/InitProducerIdRequest.json),
+ * as an idempotent, non-transactional producer sends it: no transactional id, and the current
+ * producer id and epoch (KIP-360), or -1 for a fresh producer.
+ */
+export interface InitProducerIdRequest {
+  readonly type: 'InitProducerIdRequest';
+  readonly correlationId: number;
+  /** Null for an idempotent producer that is not transactional. */
+  readonly transactionalId: string | null;
+  readonly transactionTimeoutMs: number;
+  /** The producer's current id, or -1 (NO_PRODUCER_ID). */
+  readonly producerId: number;
+  /** The producer's current epoch, or -1 (NO_PRODUCER_EPOCH). */
+  readonly producerEpoch: number;
+  readonly sizeBytes: number;
+}
+
+export interface InitProducerIdResponse {
+  readonly type: 'InitProducerIdResponse';
+  readonly correlationId: number;
+  readonly error: ErrorCode;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly sizeBytes: number;
+}
+
 export type KafkaMessage =
   | ProduceRequest
   | ProduceResponse
@@ -314,7 +343,9 @@ export type KafkaMessage =
   | BrokerRegistrationRequest
   | BrokerRegistrationResponse
   | BrokerHeartbeatRequest
-  | BrokerHeartbeatResponse;
+  | BrokerHeartbeatResponse
+  | InitProducerIdRequest
+  | InitProducerIdResponse;
 
 /** A rough wire size for a request with `n` partitions and `payloadBytes` of records. */
 export function wireSize(partitions: number, payloadBytes = 0): number {

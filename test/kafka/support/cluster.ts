@@ -16,6 +16,8 @@ export const PRODUCER_ID = 2000;
 export interface TestClusterOptions {
   seed?: number;
   brokers?: number;
+  /** Controllers in the KRaft quorum (ids 1000, 1001, ...); default 1. */
+  controllers?: number;
   topic?: TopicSpec;
   brokerConfig?: Partial<BrokerConfig>;
   controllerConfig?: Partial<ControllerConfig>;
@@ -28,6 +30,7 @@ export interface TestClusterOptions {
 export class TestCluster {
   readonly world: World;
   readonly brokerIds: number[];
+  readonly controllerIds: number[];
   readonly topic: TopicSpec;
 
   constructor(o: TestClusterOptions = {}) {
@@ -42,17 +45,20 @@ export class TestCluster {
     this.brokerIds = Array.from({ length: o.brokers ?? 3 }, (_, i) => i + 1);
     this.topic = o.topic ?? { name: 'orders', partitions: 1, replicationFactor: 3 };
     const switches = o.switches ?? {};
-    this.world.addMachine({
-      id: CONTROLLER_ID,
-      name: 'controller',
-      factory: (ctx) => new Controller(ctx, { controllerId: CONTROLLER_ID, topics: [this.topic], config: o.controllerConfig, switches }),
-    });
+    this.controllerIds = Array.from({ length: o.controllers ?? 1 }, (_, i) => CONTROLLER_ID + i);
+    for (const id of this.controllerIds) {
+      this.world.addMachine({
+        id,
+        name: `controller-${id}`,
+        factory: (ctx) => new Controller(ctx, { controllerId: id, voters: this.controllerIds, topics: [this.topic], config: o.controllerConfig, switches }),
+      });
+    }
     for (const id of this.brokerIds) {
       this.world.addMachine({
         id,
         name: `broker-${id}`,
         rack: String.fromCharCode(96 + id),
-        factory: (ctx) => new Broker(ctx, { brokerId: id, controllerIds: [CONTROLLER_ID], config: o.brokerConfig, switches }),
+        factory: (ctx) => new Broker(ctx, { brokerId: id, controllerIds: this.controllerIds, config: o.brokerConfig, switches }),
       });
     }
     this.world.addMachine({ id: PRODUCER_ID, name: 'producer', factory: (ctx) => new TestProducer(ctx, this.topic.name, this.brokerIds, o.acks ?? -1) });
@@ -63,8 +69,10 @@ export class TestCluster {
     return this.world.machine(id).process as Broker;
   }
 
+  /** The active controller (the quorum leader), or any live controller when none is active. */
   controller(): Controller {
-    return this.world.machine(CONTROLLER_ID).process as Controller;
+    const live = this.controllerIds.map((id) => this.world.machine(id).process as Controller | undefined).filter((c): c is Controller => c !== undefined);
+    return live.find((c) => c.isActive) ?? live[0];
   }
 
   producer(): TestProducer {

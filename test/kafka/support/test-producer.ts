@@ -24,6 +24,7 @@ export interface SendOutcome {
 export class TestProducer implements Node {
   readonly outcomes: SendOutcome[] = [];
   private leaders = new Map<number, number>();
+  private leaderEpochs = new Map<number, number>();
   private readonly inFlight: InFlightRequests<Response>;
 
   constructor(
@@ -40,14 +41,21 @@ export class TestProducer implements Node {
     this.refreshMetadata();
   }
 
-  /** Asks a bootstrap broker for leaders (rotating through them). */
+  /** Asks every bootstrap broker for leaders and keeps, per partition, the newest leader epoch heard. */
   refreshMetadata(): void {
-    const broker = this.bootstrap[Math.floor(this.ctx.rng.float() * this.bootstrap.length)];
-    this.request(broker, { type: 'MetadataRequest', correlationId: 0, topics: [this.topic], sizeBytes: wireSize(1) }, (r) => {
-      const m = r as MetadataResponse | undefined;
-      if (m === undefined) return;
-      for (const t of m.topics) for (const p of t.partitions) if (p.leader >= 0) this.leaders.set(p.partition, p.leader);
-    });
+    for (const broker of this.bootstrap) {
+      this.request(broker, { type: 'MetadataRequest', correlationId: 0, topics: [this.topic], sizeBytes: wireSize(1) }, (r) => {
+        const m = r as MetadataResponse | undefined;
+        if (m === undefined) return;
+        for (const t of m.topics) {
+          for (const p of t.partitions) {
+            if (p.leader < 0 || p.leaderEpoch < (this.leaderEpochs.get(p.partition) ?? -1)) continue;
+            this.leaders.set(p.partition, p.leader);
+            this.leaderEpochs.set(p.partition, p.leaderEpoch);
+          }
+        }
+      });
+    }
   }
 
   leaderOf(partition: number): number | undefined {
