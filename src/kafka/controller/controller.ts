@@ -328,6 +328,8 @@ export class Controller implements Node {
   }
 
   private scheduleFenceCheck(): void {
+    // Only the active controller fences; a standby's sessions are stale by design.
+    if (!this.active) return;
     let next = Infinity;
     for (const hb of this.heartbeats.values()) if (!hb.fenced) next = Math.min(next, hb.lastContactMs + this.config['broker.session.timeout.ms']);
     if (next === Infinity) return;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { CONTROLLER_ID, TestCluster } from '../support/cluster.js';
 
 /** One fault in a random schedule: what, on which node, when, and for how long. */
-interface Fault {
+export interface Fault {
   atMs: number;
   kind: 'crash' | 'pause' | 'isolate';
   target: number;
@@ -22,9 +22,10 @@ const faultArb: fc.Arbitrary<Fault> = fc.record({
  * today's protocol) under a random schedule of crashes, pauses and isolations, then heals
  * everything and lets it settle. Returns what was lost and what the invariants saw.
  */
-function runSafe(seed: number, faults: readonly Fault[]) {
+export function runSafe(seed: number, faults: readonly Fault[], controllers = 1) {
   const c = new TestCluster({
     seed,
+    controllers,
     acks: -1,
     topic: { name: 'orders', partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': 2 } },
     brokerConfig: { 'request.timeout.ms': 30_000 },
@@ -67,19 +68,33 @@ function runSafe(seed: number, faults: readonly Fault[]) {
   return { c, lost: c.lostWrites(), violations: invariants.violations, acked: c.producer().outcomes.filter((o) => o.status === 'ok').length };
 }
 
+const RUNS = Number(process.env.KAFKAESQUE_SAFETY_RUNS ?? (process.env.KAFKAESQUE_LONG ? 2_000 : 200));
+
+const quorumFaultArb: fc.Arbitrary<Fault> = fc.record({
+  atMs: fc.integer({ min: 3_000, max: 40_000 }),
+  kind: fc.constantFrom('crash' as const, 'pause' as const, 'isolate' as const),
+  target: fc.constantFrom(1, 2, 3, CONTROLLER_ID, CONTROLLER_ID + 1, CONTROLLER_ID + 2),
+  forMs: fc.integer({ min: 100, max: 15_000 }),
+});
+
 describe('safety: the safe configuration under random crashes, pauses and isolations', () => {
-  it('never loses an acknowledged write and never breaks a replication invariant', () => {
-    let acked = 0;
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.array(faultArb, { maxLength: 8 }), (seed, faults) => {
-        const r = runSafe(seed, faults);
-        acked += r.acked;
-        expect(r.violations).toEqual([]);
-        expect(r.lost).toEqual([]);
-      }),
-      { numRuns: Number(process.env.KAFKAESQUE_SAFETY_RUNS ?? (process.env.KAFKAESQUE_LONG ? 2_000 : 200)) },
-    );
-    // The property means something only if writes were acknowledged along the way.
-    expect(acked).toBeGreaterThan(1_000);
-  });
+  for (const [controllers, faults] of [
+    [1, faultArb],
+    [3, quorumFaultArb],
+  ] as const) {
+    it(`never loses an acknowledged write and never breaks a replication invariant (${controllers} controller${controllers > 1 ? 's' : ''})`, () => {
+      let acked = 0;
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.array(faults, { maxLength: 8 }), (seed, schedule) => {
+          const r = runSafe(seed, schedule, controllers);
+          acked += r.acked;
+          expect(r.violations).toEqual([]);
+          expect(r.lost).toEqual([]);
+        }),
+        { numRuns: RUNS },
+      );
+      // The property means something only if writes were acknowledged along the way.
+      expect(acked).toBeGreaterThan(1_000);
+    });
+  }
 });
