@@ -42,3 +42,4 @@ export { parseDuration, formatDuration } from './scenario/duration.js';
 export { murmur2, partitionForKey, toPositive } from './kafka/client/murmur2.js';
 export { BuiltInPartitioner, type PartitionInfo, type PartitionerCluster } from './kafka/client/built-in-partitioner.js';
 export { ProducerPartitioner, type CustomPartitioner } from './kafka/client/partitioner.js';
+export * from './kafka/client/producer/index.js';
