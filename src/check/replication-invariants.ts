@@ -40,16 +40,27 @@ export class ReplicationInvariants {
   private readonly committedEnd = new Map<string, number>();
   private readonly hwByLeaderEpoch = new Map<string, number>();
   private readonly reported = new Set<string>();
+  /**
+   * How far each comparison has been verified, so each check looks only at new offsets. A
+   * replica whose log ends below that mark has truncated: the mark falls back to its end.
+   */
+  private readonly verifiedUpTo = new Map<string, number>();
 
   constructor(private readonly view: ReplicationView) {}
 
-  /** Checks every invariant now. `atMs` stamps any violation found. */
-  check(atMs: number): void {
-    for (const partition of this.view.partitions()) {
-      const replicas = this.view.liveReplicas(partition);
-      this.checkLeaders(partition, replicas, atMs);
-      this.checkLogMatching(partition, replicas, atMs);
+  /** Checks every invariant now, for one partition or all. `atMs` stamps any violation found. */
+  check(atMs: number, partition?: string): void {
+    for (const p of partition === undefined ? this.view.partitions() : [partition]) {
+      const replicas = this.view.liveReplicas(p);
+      this.checkLeaders(p, replicas, atMs);
+      this.checkLogMatching(p, replicas, atMs);
     }
+  }
+
+  /** Where to resume comparing under `key`, given how far both logs now reach. */
+  private resumeFrom(key: string, logEnd: number, floor: number): number {
+    const verified = this.verifiedUpTo.get(key) ?? 0;
+    return Math.max(floor, Math.min(verified, logEnd));
   }
 
   private checkLeaders(partition: string, replicas: readonly ReplicaSnapshot[], atMs: number): void {
@@ -67,7 +78,9 @@ export class ReplicationInvariants {
       // leader-completeness: a leader holds everything committed in earlier epochs. (A deposed
       // leader that has not heard of its successor is older than what its successor commits.)
       const end = this.committedEnd.get(partition) ?? 0;
-      for (let o = Math.max(leader.logStartOffset, 0); o < end; o++) {
+      const completenessKey = `lc/${key}`;
+      let o = this.resumeFrom(completenessKey, leader.logEndOffset, Math.max(leader.logStartOffset, 0));
+      for (; o < end; o++) {
         const want = committed.get(o);
         if (want === undefined || want.epoch >= leader.leaderEpoch) continue;
         const have = o < leader.logEndOffset ? leader.recordAt(o) : undefined;
@@ -76,6 +89,7 @@ export class ReplicationInvariants {
           break;
         }
       }
+      this.verifiedUpTo.set(completenessKey, o);
       // Record what this leader has committed.
       for (let o = Math.max(end, leader.logStartOffset); o < leader.highWatermark; o++) {
         const id = leader.recordAt(o);
@@ -92,12 +106,15 @@ export class ReplicationInvariants {
           this.report('strong-isr', partition, atMs, member.logEndOffset, `broker ${member.broker} is in the ISR of ${partition} but its log ends at ${member.logEndOffset}, below the high watermark ${leader.highWatermark}`, { broker: member.broker, leader: leader.broker, memberLogEndOffset: member.logEndOffset, highWatermark: leader.highWatermark });
           continue;
         }
-        for (let o = Math.max(leader.logStartOffset, member.logStartOffset); o < upTo; o++) {
+        const isrKey = `si/${key}/${member.broker}`;
+        let o = this.resumeFrom(isrKey, Math.min(member.logEndOffset, leader.logEndOffset), Math.max(leader.logStartOffset, member.logStartOffset));
+        for (; o < upTo; o++) {
           if (member.recordAt(o) !== leader.recordAt(o)) {
             this.report('strong-isr', partition, atMs, o, `broker ${member.broker} is in the ISR of ${partition} but differs from leader ${leader.broker} at offset ${o}, below the high watermark`, { broker: member.broker, leader: leader.broker, offset: o });
             break;
           }
         }
+        this.verifiedUpTo.set(isrKey, o);
       }
     }
   }
@@ -111,7 +128,9 @@ export class ReplicationInvariants {
         const a = replicas[i];
         const b = replicas[j];
         const upTo = Math.min(a.highWatermark, b.highWatermark, a.logEndOffset, b.logEndOffset);
-        for (let o = Math.max(a.logStartOffset, b.logStartOffset); o < upTo; o++) {
+        const pairKey = `lm/${partition}/${Math.min(a.broker, b.broker)}/${Math.max(a.broker, b.broker)}`;
+        let o = this.resumeFrom(pairKey, Math.min(a.logEndOffset, b.logEndOffset), Math.max(a.logStartOffset, b.logStartOffset));
+        for (; o < upTo; o++) {
           const ra = a.recordAt(o);
           const rb = b.recordAt(o);
           if (ra !== rb) {
@@ -119,6 +138,7 @@ export class ReplicationInvariants {
             break;
           }
         }
+        this.verifiedUpTo.set(pairKey, o);
       }
     }
   }

@@ -5,13 +5,22 @@ import type { NodeId } from '../world/node.js';
 import type { World } from '../world/world.js';
 
 /** What a fault does to its targets. Timed kinds undo themselves after `forUs`. */
-export type FaultKind = 'crash' | 'restart' | 'kill' | 'power-loss' | 'pause' | 'resume' | 'isolate' | 'heal';
+export type FaultKind = 'crash' | 'restart' | 'kill' | 'power-loss' | 'pause' | 'resume' | 'isolate' | 'partition' | 'heal';
 
 /** One scripted fault, with its targets resolved to machine ids. */
 export interface FaultStep {
   atUs: TimeUs;
   kind: FaultKind;
   targets: readonly NodeId[];
+  /**
+   * Targets that depend on the cluster's state when the fault fires (`leader(orders-0)`,
+   * `controller`): resolved at that moment, and the same machines are restored afterwards.
+   */
+  resolveTargets?: () => readonly NodeId[];
+  /** How the target was written in the scenario, for timelines. */
+  label?: string;
+  /** For `partition`: the groups, resolved when the fault fires. */
+  resolveGroups?: () => readonly (readonly NodeId[])[];
   /** How long the fault lasts: a crash then restarts, a pause resumes, an isolation ends. */
   forUs?: DurationUs;
 }
@@ -30,6 +39,9 @@ const UNDO = 2;
 
 interface Scheduled {
   step: FaultStep;
+  /** The machines an applied fault hit, so its undo restores exactly those. */
+  targets?: readonly NodeId[];
+  groups?: readonly (readonly NodeId[])[];
 }
 
 /**
@@ -49,7 +61,7 @@ export class ScriptedNemesis implements EventTarget {
     this.traceId = world.sim.allocateTraceId();
     for (const step of steps) {
       for (const id of step.targets) world.machine(id); // unknown targets fail now, not mid-run
-      if (step.forUs !== undefined && !['crash', 'kill', 'power-loss', 'pause', 'isolate'].includes(step.kind)) {
+      if (step.forUs !== undefined && !['crash', 'kill', 'power-loss', 'pause', 'isolate', 'partition'].includes(step.kind)) {
         throw new SimulationError(`a ${step.kind} fault cannot have a duration (for)`);
       }
       world.sim.schedule(step.atUs, this, APPLY, { step } satisfies Scheduled);
@@ -60,13 +72,26 @@ export class ScriptedNemesis implements EventTarget {
     const { step } = payload as Scheduled;
     invariant(kind === APPLY || kind === UNDO, `nemesis: unknown event kind ${kind}`);
     if (kind === APPLY) {
-      for (const id of step.targets) this.apply(step.kind, id);
+      const targets = step.resolveTargets?.() ?? step.targets;
+      for (const id of targets) this.apply(step.kind, id);
+      const groups = step.kind === 'partition' ? (step.resolveGroups?.() ?? []) : undefined;
+      if (groups !== undefined) {
+        this.world.network.partition(groups.map((g) => [...g]));
+        // The smallest side is drawn as cut off.
+        const smallest = [...groups].sort((a, b) => a.length - b.length)[0] ?? [];
+        for (const id of smallest) this.openInterval(id, 'isolated');
+      }
       if (step.kind === 'heal') this.closeAll('isolated');
       // kill is a crash that always restarts (Jepsen's kill nemesis), by default at once.
       const forUs = step.kind === 'kill' ? (step.forUs ?? 0) : step.forUs;
-      if (forUs !== undefined) this.world.sim.scheduleAfter(forUs, this, UNDO, payload);
+      if (forUs !== undefined) this.world.sim.scheduleAfter(forUs, this, UNDO, { step, targets, groups } satisfies Scheduled);
     } else {
-      for (const id of step.targets) this.undo(step.kind, id);
+      const scheduled = payload as Scheduled;
+      for (const id of scheduled.targets ?? step.targets) this.undo(step.kind, id);
+      if (scheduled.groups !== undefined) {
+        this.world.network.unpartition(scheduled.groups.map((g) => [...g]));
+        for (const g of scheduled.groups) for (const id of g) this.closeInterval(id, 'isolated');
+      }
     }
   }
 

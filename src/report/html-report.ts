@@ -37,14 +37,7 @@ function renderHtml(scenario: Scenario, result: RunResult, detail: RunDetail, sv
   const pass = result.verdict === 'pass';
   const findings = result.violations.slice(0, MAX_LISTED_FINDINGS).map((v) => `<li><code>${e(v.check)}</code> at ${v.atMs.toFixed(3)} ms: ${e(v.message)}</li>`);
   if (result.violations.length > MAX_LISTED_FINDINGS) findings.push(`<li>… and ${result.violations.length - MAX_LISTED_FINDINGS} more (see result.json)</li>`);
-  const lost = detail.writes.filter((w) => w.lost > 0);
-  const narrative =
-    lost.length === 0
-      ? 'Every acknowledged record was still in its broker\'s log after the faults healed.'
-      : lost
-          .map((w) => `${w.node} acknowledged ${w.acked} records and lost ${w.lost} of them: they had reached the page cache but not the platter when the power went.`)
-          .join(' ') +
-        ' Kafka never fsyncs by default (log.flush.interval.messages is Long.MAX_VALUE); with log.flush.interval.messages: 1 a record is acknowledged only once it is durable, and none is lost.';
+  const narrative = narrate(scenario, result, detail);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -85,4 +78,38 @@ ${scenario.notes ? `<h2>Teaching notes</h2><p>${e(scenario.notes)}</p>` : ''}
 </body>
 </html>
 `;
+}
+
+/** Plain sentences from the findings: what was lost, when, and what would have prevented it. */
+function narrate(scenario: Scenario, result: RunResult, detail: RunDetail): string {
+  const lost = result.violations.filter((v) => v.check === 'lost-write');
+  const kafka = (scenario.topics ?? []).length > 0;
+  if (!kafka) {
+    const writers = detail.writes.filter((w) => w.lost > 0);
+    if (writers.length === 0) return "Every acknowledged record was still in its broker's log after the faults healed.";
+    return (
+      writers.map((w) => `${w.node} acknowledged ${w.acked} records and lost ${w.lost} of them: they had reached the page cache but not the platter when the power went.`).join(' ') +
+      ' Kafka never fsyncs by default (log.flush.interval.messages is Long.MAX_VALUE); with log.flush.interval.messages: 1 a record is acknowledged only once it is durable, and none is lost.'
+    );
+  }
+  const parts: string[] = [];
+  if (lost.length === 0) parts.push('Every write the producers were told succeeded was still in the log after the faults healed.');
+  else {
+    const partitions = [...new Set(lost.map((v) => v.partition))];
+    const first = lost[0];
+    const last = lost[lost.length - 1];
+    parts.push(
+      `${lost.length} acknowledged write${lost.length > 1 ? 's were' : ' was'} lost, from ${partitions.join(', ')}, acknowledged between ${(first.atMs / 1000).toFixed(3)} s and ${(last.atMs / 1000).toFixed(3)} s. The first: ${first.message}.`,
+    );
+    const acks = (scenario.producers ?? []).map((p) => String(p.config?.acks ?? 'all'));
+    if (acks.some((a) => a === '1' || a === '0')) {
+      parts.push('The producers used acks=' + acks.join('/') + ': a leader answers after its own append, before any follower has the record, so a leader that is cut off or dies takes those records with it. With acks=all and min.insync.replicas=2 the leader cannot acknowledge what its followers do not hold.');
+    }
+  }
+  const others = result.violations.filter((v) => v.check !== 'lost-write');
+  for (const check of [...new Set(others.map((v) => v.check))]) {
+    const v = others.find((o) => o.check === check)!;
+    parts.push(`${check} at ${(v.atMs / 1000).toFixed(3)} s: ${v.message}.`);
+  }
+  return parts.join(' ');
 }

@@ -25,7 +25,7 @@ export function timelineSvg(detail: RunDetail): string {
   const d3n = new D3Node();
   const d3 = d3n.d3;
   const laneHeight = 30;
-  const margin = { top: 30, right: 190, bottom: 60, left: 130 };
+  const margin = { top: 46, right: 190, bottom: 60, left: 170 };
   const width = 960;
   const height = margin.top + margin.bottom + laneHeight * Math.max(1, detail.nodes.length);
   const svg = d3n.createSVG(width, height, { viewBox: `0 0 ${width} ${height}`, role: 'img', 'font-family': 'system-ui, sans-serif', 'font-size': 12 });

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { closestMatch, formatPath, ScenarioError, shorten } from './scenario-error.js';
 import { scenarioSchema, type ParsedScenario } from './schema.js';
+import { ConfigException, parseProducerConfig } from '../kafka/client/producer/producer-config.js';
 
 /** A validated scenario, with where it came from (for messages and replay commands). */
 export interface Scenario extends ParsedScenario {
@@ -57,8 +58,60 @@ export function validateScenario(doc: unknown, source: string): Scenario {
     throw new ScenarioError([`${source}: expected a mapping with name, cluster, ... at the top level, found ${describe(doc)}`]);
   }
   const result = scenarioSchema.safeParse(doc);
-  if (!result.success) throw new ScenarioError(result.error.issues.map((issue) => formatIssue(source, doc, issue)));
+  if (!result.success) throw new ScenarioError(result.error.issues.flatMap((issue) => formatIssue(source, doc, issue).split("\n")));
+  const problems = crossFieldProblems(result.data).map(([path, message]) => `${source}: at ${formatPath(path)}: ${message}`);
+  if (problems.length > 0) throw new ScenarioError(problems);
   return { ...result.data, source };
+}
+
+/** Checks that span fields: references to topics and brokers, and the producer's own config rules. */
+function crossFieldProblems(s: ParsedScenario): [PropertyKey[], string][] {
+  const out: [PropertyKey[], string][] = [];
+  const brokers = s.cluster.brokers;
+  if (s.consumers !== undefined) out.push([['consumers'], 'consumer groups are not modelled yet (they arrive with the consumer-groups issue); remove this section']);
+  const topics = new Map<string, number>();
+  (s.topics ?? []).forEach((t, i) => {
+    if (topics.has(t.name)) out.push([['topics', i, 'name'], `topic ${t.name} is defined twice`]);
+    topics.set(t.name, t.partitions);
+    if (t['replication.factor'] > brokers) {
+      out.push([['topics', i, 'replication.factor'], `replication.factor ${t['replication.factor']} is larger than the number of brokers (${brokers})`]);
+    }
+  });
+  if ((s.producers ?? []).length > 0 && topics.size === 0) out.push([['producers'], 'producers need topics: add a topics: section']);
+  (s.producers ?? []).forEach((p, i) => {
+    if (topics.size > 0 && !topics.has(p.topic)) out.push([['producers', i, 'topic'], `no topic named ${p.topic}; expected one of ${[...topics.keys()].join(', ')}`]);
+    if (p.config !== undefined) {
+      try {
+        parseProducerConfig(p.config);
+      } catch (e) {
+        if (e instanceof ConfigException) out.push([['producers', i, 'config'], e.message]);
+        else throw e;
+      }
+    }
+    if (p.start !== undefined && p.stop !== undefined && p.stop <= p.start) out.push([['producers', i, 'stop'], 'stop must come after start']);
+  });
+  (s.faults ?? []).forEach((f, i) => {
+    const members: [PropertyKey[], unknown][] = Object.entries(f).map(([key, target]) => [[key], target]);
+    if (f.partition !== undefined) f.partition.forEach((group, g) => group.forEach((m, j) => members.push([['partition', g, j], m])));
+    for (const [path, target] of members) {
+      const key = path[0];
+      if (key === 'partition' && path.length === 1) continue;
+      if (typeof target === 'string' && ['controllers', 'producers', 'others'].includes(target) && topics.size === 0) {
+        out.push([['faults', i, ...path], `${target} needs the Kafka model (a topics: section)`]);
+      }
+      if (typeof target === 'number' && key !== 'at' && key !== 'for' && (target < 1 || target > brokers)) {
+        out.push([['faults', i, ...path], `there is no broker ${target}; brokers are 1 to ${brokers}`]);
+      }
+      if (typeof target === 'string' && /^(leader|follower)\(/.test(target)) {
+        const m = /^(?:leader|follower)\((.+)-(\d+)\)$/.exec(target) as RegExpExecArray;
+        const partitions = topics.get(m[1]);
+        if (partitions === undefined) out.push([['faults', i, ...path], `${target} names no topic of this scenario`]);
+        else if (Number(m[2]) >= partitions) out.push([['faults', i, ...path], `${target}: topic ${m[1]} has partitions 0 to ${partitions - 1}`]);
+      }
+      if (target === 'controller' && topics.size === 0) out.push([['faults', i, ...path], 'controller targets need the Kafka model (a topics: section)']);
+    }
+  });
+  return out;
 }
 
 function formatIssue(source: string, doc: unknown, issue: z.core.$ZodIssue): string {
@@ -69,7 +122,8 @@ function formatIssue(source: string, doc: unknown, issue: z.core.$ZodIssue): str
       .map((key) => {
         const hint = closestMatch(key, known);
         const path = formatPath([...issue.path, key]);
-        return `${source}: at ${path}: unknown key ${JSON.stringify(shorten(key))}${hint ? `; did you mean ${hint}?` : known.length ? `; expected one of ${known.join(', ')}` : ''}`;
+        const list = known.length > 8 ? `${known.slice(0, 8).join(', ')}, … (${known.length} keys, listed in the README)` : known.join(', ');
+        return `${source}: at ${path}: unknown key ${JSON.stringify(shorten(key))}${hint ? `; did you mean ${hint}?` : known.length ? `; expected one of ${list}` : ''}`;
       })
       .join('\n');
   }

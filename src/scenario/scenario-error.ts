@@ -20,7 +20,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
     if (typeof part === 'number') out += `[${part}]`;
     else {
       const key = shorten(String(part));
-      const plain = /^[A-Za-z_][\w-]*$/.test(key);
+      // Kafka config keys have dots (min.insync.replicas): shown as written, not quoted.
+      const plain = /^[A-Za-z_][\w.-]*$/.test(key);
       out += plain ? (out === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
     }
   }

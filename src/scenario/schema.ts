@@ -34,20 +34,133 @@ const latencySchema = z.discriminatedUnion(
 
 const rate = z.number({ error: 'expected a probability between 0 and 1' }).min(0).max(1);
 
-/** Broker config keys the world model honours today (Kafka's names and units). */
-export const BROKER_CONFIG_KEYS = ['log.flush.interval.messages'] as const;
+const positiveInt = z.number({ error: 'expected a positive integer' }).int().min(1);
+const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int().min(0);
+const boolean = z.boolean({ error: 'expected true or false' });
 
+/**
+ * Broker and controller config keys the model honours, with Kafka's names and units
+ * (ReplicationConfigs, ServerLogConfigs, KRaftConfigs). Defaults are Kafka 4.x's.
+ */
 const brokerConfigSchema = z.strictObject({
   // Kafka's default is Long.MAX_VALUE: never fsync on a message count (ServerLogConfigs).
-  'log.flush.interval.messages': z.number().int().min(1).optional(),
+  'log.flush.interval.messages': positiveInt.optional(),
+  'min.insync.replicas': positiveInt.optional(),
+  'unclean.leader.election.enable': boolean.optional(),
+  'replica.lag.time.max.ms': positiveInt.optional(),
+  'replica.fetch.wait.max.ms': nonNegativeInt.optional(),
+  'replica.fetch.min.bytes': positiveInt.optional(),
+  'replica.fetch.max.bytes': positiveInt.optional(),
+  'replica.fetch.backoff.ms': nonNegativeInt.optional(),
+  'replica.socket.timeout.ms': positiveInt.optional(),
+  'replica.high.watermark.checkpoint.interval.ms': positiveInt.optional(),
+  'log.flush.offset.checkpoint.interval.ms': positiveInt.optional(),
+  'log.retention.check.interval.ms': positiveInt.optional(),
+  'log.segment.bytes': positiveInt.optional(),
+  'log.roll.ms': positiveInt.optional(),
+  'log.retention.ms': z.number().int().min(-1).optional(),
+  'log.retention.bytes': z.number().int().min(-1).optional(),
+  'message.max.bytes': positiveInt.optional(),
+  'broker.heartbeat.interval.ms': positiveInt.optional(),
+  'broker.session.timeout.ms': positiveInt.optional(),
+  'request.timeout.ms': positiveInt.optional(),
 });
 
-/** A fault target: a broker id, or every broker. */
-const targetSchema = z.union([z.number().int().nonnegative(), z.literal('all-brokers')], {
-  error: 'expected a broker id or all-brokers',
+/** Topic-level configs (TopicConfig.java) the model honours. */
+const topicConfigSchema = z.strictObject({
+  'min.insync.replicas': positiveInt.optional(),
+  'unclean.leader.election.enable': boolean.optional(),
+  'segment.bytes': positiveInt.optional(),
+  'segment.ms': positiveInt.optional(),
+  'retention.ms': z.number().int().min(-1).optional(),
+  'retention.bytes': z.number().int().min(-1).optional(),
+  'flush.messages': positiveInt.optional(),
+  'max.message.bytes': positiveInt.optional(),
 });
 
-export const FAULT_ACTIONS = ['crash', 'restart', 'kill', 'power-loss', 'pause', 'resume', 'isolate', 'heal'] as const;
+const topicSchema = z.strictObject({
+  name: z.string({ error: 'expected a topic name' }).regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a topic name of letters, digits, ".", "_" and "-" (Kafka\'s legal characters)'),
+  partitions: positiveInt.max(10_000),
+  'replication.factor': positiveInt.max(64),
+  config: topicConfigSchema.optional(),
+});
+
+/** `500/s`: a rate in records per second. */
+const rateText = z.string({ error: 'expected a rate such as 500/s' }).transform((text, ctx) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*s\s*$/.exec(text);
+  if (m === null || Number(m[1]) <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a positive rate such as 500/s, found ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  return Number(m[1]);
+});
+
+const rateSchema = z.union(
+  [
+    rateText.transform((perSec) => ({ kind: 'constant' as const, perSec })),
+    z.strictObject({ poisson: rateText }).transform((r) => ({ kind: 'poisson' as const, perSec: r.poisson })),
+    z.strictObject({ bursts: rateText, on: durationSchema, off: durationSchema }).transform((r) => ({ kind: 'bursts' as const, perSec: r.bursts, onMs: r.on / 1000, offMs: r.off / 1000 })),
+  ],
+  { error: 'expected a rate: 500/s, { poisson: 500/s } or { bursts: 500/s, on: 1s, off: 2s }' },
+);
+
+const keysSchema = z.union(
+  [
+    z.literal('none').transform(() => ({ kind: 'none' as const })),
+    positiveInt.transform((count) => ({ kind: 'uniform' as const, count })),
+    z.strictObject({ zipf: z.number().positive(), count: positiveInt }).transform((k) => ({ kind: 'zipf' as const, count: k.count, s: k.zipf })),
+  ],
+  { error: 'expected keys: none, a number of keys, or { zipf: 1.1, count: 100 }' },
+);
+
+const producerSchema = z.strictObject({
+  count: positiveInt.max(100).optional(),
+  topic: z.string({ error: 'expected a topic name' }),
+  rate: rateSchema,
+  keys: keysSchema.optional(),
+  valueBytes: positiveInt.max(1_048_576).optional(),
+  start: durationSchema.optional(),
+  stop: durationSchema.optional(),
+  /** Kafka's producer configs, validated by the producer's own rules (ProducerConfig). */
+  config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+/** The protocol switches (DESIGN.md): all on by default, today's Kafka. */
+const protocolSchema = z.strictObject({
+  minIsrGuard: boolean.optional(),
+  leaderEpochTruncation: boolean.optional(),
+  epochEndOffsetLookup: boolean.optional(),
+  fetchEpochFencing: boolean.optional(),
+  eligibleLeaderReplicas: boolean.optional(),
+  brokerEpochFencing: boolean.optional(),
+  idempotentProducer: boolean.optional(),
+  cooperativeRebalance: boolean.optional(),
+  preVote: boolean.optional(),
+});
+
+/**
+ * A fault target: a broker id, every broker, the active controller, or a partition's leader or
+ * a follower as they are when the fault fires: `leader(orders-0)`, `follower(orders-0)`.
+ */
+const targetSchema = z.union(
+  [
+    z.number().int().nonnegative(),
+    z.literal('all-brokers'),
+    z.literal('controller'),
+    z.string().regex(/^(leader|follower)\([A-Za-z0-9._-]+-\d+\)$/),
+  ],
+  { error: 'expected a broker id, all-brokers, controller, leader(topic-p) or follower(topic-p)' },
+);
+
+export const FAULT_ACTIONS = ['crash', 'restart', 'kill', 'power-loss', 'pause', 'resume', 'isolate', 'partition', 'heal'] as const;
+
+/**
+ * A member of a partition group: a target as above, or a whole role: `controllers`,
+ * `producers`, `brokers`, or `others` (every node named in no other group).
+ */
+const groupMemberSchema = z.union([targetSchema, z.enum(['controllers', 'producers', 'brokers', 'others'])], {
+  error: 'expected a broker id, leader(topic-p), follower(topic-p), controller, controllers, producers, brokers or others',
+});
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
 const faultSchema = z
@@ -61,6 +174,8 @@ const faultSchema = z
     pause: targetSchema.optional(),
     resume: targetSchema.optional(),
     isolate: targetSchema.optional(),
+    /** Nodes in different groups cannot talk (Jepsen's partition): `[[leader(orders-0), producers], [others]]`. */
+    partition: z.array(z.array(groupMemberSchema).min(1)).min(2).optional(),
     heal: z.literal('all', { error: 'expected all' }).optional(),
   })
   .superRefine((fault, ctx) => {
@@ -76,7 +191,7 @@ const faultSchema = z
     }
   });
 
-export const CHECK_NAMES = ['lost-write'] as const;
+export const CHECK_NAMES = ['lost-write', 'log-matching', 'monotonic-high-watermark', 'leader-completeness', 'strong-isr'] as const;
 
 export const scenarioSchema = z.strictObject({
   name: z.string({ error: 'expected a name' }).min(1, 'expected a non-empty name'),
@@ -86,9 +201,14 @@ export const scenarioSchema = z.strictObject({
   duration: durationSchema.optional(),
   cluster: z.strictObject({
     brokers: z.number({ error: 'expected a number of brokers' }).int().min(1).max(64),
+    controllers: z.number({ error: 'expected a number of controllers' }).int().min(1).max(9).optional(),
     racks: z.array(z.string().min(1)).min(1).optional(),
     config: brokerConfigSchema.optional(),
   }),
+  topics: z.array(topicSchema).optional(),
+  producers: z.array(producerSchema).optional(),
+  consumers: z.unknown().optional(),
+  protocol: protocolSchema.optional(),
   network: z
     .strictObject({
       latency: latencySchema.optional(),
@@ -114,3 +234,5 @@ export const scenarioSchema = z.strictObject({
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ParsedScenario = z.output<typeof scenarioSchema>;
 export type ParsedFault = NonNullable<ParsedScenario['faults']>[number];
+export type ParsedTopic = NonNullable<ParsedScenario['topics']>[number];
+export type ParsedProducer = NonNullable<ParsedScenario['producers']>[number];

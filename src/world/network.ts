@@ -367,6 +367,16 @@ export class Network implements EventTarget {
     }
   }
 
+  /** Ends a `partition(groups)`: the blocks between its groups are removed (blocks others added between the same pairs go too). */
+  unpartition(groups: NodeId[][]): void {
+    for (let g = 0; g < groups.length; g++) {
+      for (let h = 0; h < groups.length; h++) {
+        if (g === h) continue;
+        for (const a of groups[g]) for (const b of groups[h]) this.blockedLinks.delete(linkKey(a, b));
+      }
+    }
+  }
+
   /** Drops `from → to` while `to → from` still works: the asymmetric partitions that confuse failure detectors. */
   blockOneWay(from: NodeId, to: NodeId): void {
     this.knownPair(from, to, 'blockOneWay');

@@ -37,6 +37,8 @@ export interface FetcherHost {
   sendOffsetForLeaderEpoch(leader: number, request: OffsetForLeaderEpochRequest, onResponse: (response: OffsetForLeaderEpochResponse | undefined) => void): void;
   /** Re-runs the loop after `delayMs` (a backoff). */
   wakeAfter(leader: number, delayMs: number): void;
+  /** A follower truncated its log (for the history and the online invariants). */
+  onTruncated(partition: Partition, offset: number): void;
   /** A follower append finished: the host may need to wait for a flush (flush.messages). */
   afterFollowerAppend(partition: Partition, flushOpId: number, resume: () => void): void;
   /** Config, Kafka names. */
@@ -216,7 +218,7 @@ export class ReplicaFetcher {
       const log = state.partition.log;
       if (state.fetchOffset > log.logEndOffset || state.fetchOffset < log.logStartOffset) state.fetchOffset = log.logEndOffset;
       else {
-        log.truncateTo(log.highWatermark);
+        if (log.truncateTo(log.highWatermark)) this.host.onTruncated(state.partition, log.highWatermark);
         state.fetchOffset = log.logEndOffset;
       }
       state.delayedUntilMs = nowMs + this.host.replicaFetchBackoffMs;
@@ -237,7 +239,7 @@ export class ReplicaFetcher {
     // No epochs to ask about: truncate to the high watermark (truncateToHighWatermark).
     for (const s of truncating) {
       if (s.partition.log.latestEpoch() !== UNDEFINED_EPOCH) continue;
-      s.partition.log.truncateTo(s.fetchOffset);
+      if (s.partition.log.truncateTo(s.fetchOffset)) this.host.onTruncated(s.partition, s.fetchOffset);
       s.fetchOffset = s.partition.log.logEndOffset;
       s.truncating = false;
     }
@@ -299,7 +301,7 @@ export class ReplicaFetcher {
         completed = false;
       } else offset = Math.min(own.endOffset, leader.endOffset, leo);
     }
-    log.truncateTo(offset);
+    if (log.truncateTo(offset)) this.host.onTruncated(state.partition, offset);
     state.fetchOffset = log.logEndOffset;
     // With OffsetForLeaderEpoch-only truncation, an incomplete step asks again.
     state.truncating = !completed && !this.host.switches.fetchEpochFencing;

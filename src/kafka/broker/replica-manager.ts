@@ -529,6 +529,7 @@ export class ReplicaManager {
       sendFetch: (leader, request, onResponse) => host.request(leader, request, config['replica.socket.timeout.ms'], onResponse),
       sendOffsetForLeaderEpoch: (leader, request, onResponse) => host.request(leader, request, config['replica.socket.timeout.ms'], onResponse),
       wakeAfter: (leader, delayMs) => host.setTimer(FETCHER_WAKE_TIMER, delayMs, leader),
+      onTruncated: (partition, offset) => this.host.record({ type: 'truncate', partition: partition.key, offset, leo: partition.log.logEndOffset, hw: partition.log.highWatermark }),
       afterFollowerAppend: (partition, flushOpId, resume) => {
         this.host.record({ type: 'follower-append', partition: partition.key, leo: partition.log.logEndOffset, hw: partition.log.highWatermark });
         host.afterDiskOp(flushOpId, resume);

@@ -7,10 +7,10 @@ import type { ProtocolSwitches } from '../../../src/kafka/protocol/switches.js';
 import type { LatencySpec } from '../../../src/world/latency.js';
 import { TestProducer } from './test-producer.js';
 import { ReplicationInvariants, type ReplicaSnapshot, type ReplicationView } from '../../../src/check/replication-invariants.js';
-import type { Partition } from '../../../src/kafka/broker/partition.js';
+import { replicaSnapshot } from '../../../src/scenario/replication-view.js';
 
 export const CONTROLLER_ID = 1000;
-const CHECKED_EVENTS = new Set(['high-watermark', 'become-leader', 'become-follower', 'follower-append', 'leader-append', 'broker-start']);
+const CHECKED_EVENTS = new Set(['high-watermark', 'become-leader', 'become-follower', 'follower-append', 'leader-append', 'truncate', 'broker-start']);
 export const PRODUCER_ID = 2000;
 
 export interface TestClusterOptions {
@@ -39,7 +39,7 @@ export class TestCluster {
       network: { latency: o.latency ?? { distribution: 'exponential', meanMs: 0.5, minMs: 0.1 } },
       // The invariants are checked whenever a broker records a protocol event: as events happen.
       onHistory: (timeUs, _node, entry) => {
-        if (this.invariants !== undefined && CHECKED_EVENTS.has(entry.type)) this.invariants.check(timeUs / 1000);
+        if (this.invariants !== undefined && CHECKED_EVENTS.has(entry.type)) this.invariants.check(timeUs / 1000, typeof entry.partition === 'string' ? entry.partition : undefined);
       },
     });
     this.brokerIds = Array.from({ length: o.brokers ?? 3 }, (_, i) => i + 1);
@@ -125,7 +125,7 @@ export class TestCluster {
           const m = this.world.machine(id);
           if (m.state === 'stopped') continue;
           const part = (m.process as Broker).replicaManager.partition(key);
-          if (part !== undefined) out.push(snapshot(id, part));
+          if (part !== undefined) out.push(replicaSnapshot(id, part));
         }
         return out;
       },
@@ -153,26 +153,3 @@ export class TestCluster {
   }
 }
 
-function snapshot(broker: number, p: Partition): ReplicaSnapshot {
-  const log = p.log;
-  let ids: (string | undefined)[] | undefined;
-  return {
-    broker,
-    isLeader: p.isLeader,
-    leaderEpoch: p.leaderEpoch,
-    highWatermark: log.highWatermark,
-    logStartOffset: log.logStartOffset,
-    logEndOffset: log.logEndOffset,
-    isr: p.maximalIsr,
-    recordAt(offset: number) {
-      // Built once per snapshot, on first use: record identity (epoch and value) by offset.
-      if (ids === undefined) {
-        ids = [];
-        for (const b of log.batchesFrom(log.logStartOffset)) {
-          b.records.forEach((r, i) => (ids![b.baseOffset + i - log.logStartOffset] = `${b.partitionLeaderEpoch}:${r.value}`));
-        }
-      }
-      return ids[offset - log.logStartOffset];
-    },
-  };
-}

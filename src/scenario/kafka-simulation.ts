@@ -1,0 +1,196 @@
+import { ReplicationInvariants } from '../check/replication-invariants.js';
+import type { Violation } from '../check/violation.js';
+import { sToUs } from '../engine/time.js';
+import { ScriptedNemesis } from '../faults/scripted-nemesis.js';
+import { Broker } from '../kafka/broker/broker.js';
+import type { BrokerConfig } from '../kafka/broker/broker-config.js';
+import { KafkaProducer } from '../kafka/client/producer/kafka-producer.js';
+import type { WorkloadSpec } from '../kafka/client/producer/workload.js';
+import { Controller, type ControllerConfig, type TopicSpec } from '../kafka/controller/controller.js';
+import type { ProtocolSwitches } from '../kafka/protocol/switches.js';
+import { tpKey } from '../kafka/protocol/topic-partition.js';
+import type { NodeId } from '../world/node.js';
+import { World } from '../world/world.js';
+import { formatDuration } from './duration.js';
+import type { Scenario } from './load.js';
+import { replicationView } from './replication-view.js';
+import type { RunDetail, RunResult, SimulateOptions } from './run-result.js';
+import { diskConfig, faultStep, healEverything, linkConfig, shellQuote } from './world-setup.js';
+
+/** Node ids: brokers 1..N, controllers from 3000 (Kafka's docs use 3000+ for controllers), producers from 5000. */
+export const FIRST_CONTROLLER_ID = 3000;
+export const FIRST_PRODUCER_ID = 5000;
+const DEFAULT_DURATION_US = sToUs(30);
+/** After the fault window everything heals; this long is left for fencing, elections and catch-up. */
+const HEAL_PHASE_US = sToUs(30);
+/** Protocol events after which the replication invariants are checked. */
+const CHECKED_EVENTS = new Set(['high-watermark', 'become-leader', 'become-follower', 'follower-append', 'leader-append', 'truncate', 'broker-start']);
+
+/**
+ * Runs a Kafka scenario: brokers and a KRaft controller quorum, the scenario's topics and
+ * producer workloads, its scripted faults; then heals everything and checks what producers were
+ * told against what the cluster kept (`lost-write`), with the replication invariants checked as
+ * events happen.
+ */
+export function simulateKafka(scenario: Scenario, options: SimulateOptions = {}): RunResult & { detail: RunDetail } {
+  const started = options.wallClockMs?.() ?? 0;
+  const seed = options.seed ?? scenario.seed ?? 1;
+  const faultWindowUs = options.durationUs ?? scenario.duration ?? DEFAULT_DURATION_US;
+  const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
+  const controllerIds = Array.from({ length: scenario.cluster.controllers ?? 1 }, (_, i) => FIRST_CONTROLLER_ID + i);
+  const racks = scenario.cluster.racks ?? ['default'];
+  const clusterConfig = scenario.cluster.config ?? {};
+  const { preVote, ...switchFields } = scenario.protocol ?? {};
+  const switches: Partial<ProtocolSwitches> = switchFields;
+  const topics: TopicSpec[] = (scenario.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t['replication.factor'], config: t.config }));
+  const partitions = topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => tpKey(t.name, p)));
+
+  let invariants: ReplicationInvariants | undefined;
+  const world = new World({
+    seed,
+    network: linkConfig(scenario),
+    disk: diskConfig(scenario),
+    onHistory: (timeUs, _node, entry) => {
+      if (invariants !== undefined && CHECKED_EVENTS.has(entry.type)) invariants.check(timeUs / 1000, typeof entry.partition === 'string' ? entry.partition : undefined);
+    },
+  });
+  const controllerConfig: Partial<ControllerConfig> = pick(clusterConfig, ['broker.session.timeout.ms', 'min.insync.replicas', 'unclean.leader.election.enable']);
+  for (const id of controllerIds) {
+    world.addMachine({ id, name: `controller-${id}`, factory: (ctx) => new Controller(ctx, { controllerId: id, voters: controllerIds, topics, config: controllerConfig, switches, preVote }) });
+  }
+  const brokerConfig = clusterConfig as Partial<BrokerConfig>;
+  for (const id of brokerIds) {
+    world.addMachine({ id, name: `broker-${id}`, rack: racks[(id - 1) % racks.length], factory: (ctx) => new Broker(ctx, { brokerId: id, controllerIds, config: brokerConfig, switches }) });
+  }
+  let producerId = FIRST_PRODUCER_ID;
+  for (const p of scenario.producers ?? []) {
+    const workload: WorkloadSpec = {
+      topic: p.topic,
+      rate: p.rate,
+      keys: p.keys,
+      valueBytes: p.valueBytes === undefined ? undefined : { kind: 'fixed', bytes: p.valueBytes },
+      startMs: p.start === undefined ? undefined : p.start / 1000,
+      // Producers stop with the fault window, so the liveness phase can settle.
+      stopMs: (p.stop ?? faultWindowUs) / 1000,
+    };
+    for (let i = 0; i < (p.count ?? 1); i++) {
+      const id = producerId++;
+      world.addMachine({ id, name: `producer-${id - FIRST_PRODUCER_ID + 1}`, factory: (ctx) => new KafkaProducer(ctx, { bootstrap: brokerIds, config: p.config, switches, topics: [p.topic], workloads: [workload] }) });
+    }
+  }
+  invariants = new ReplicationInvariants(replicationView(world, brokerIds, () => partitions));
+  world.startAll();
+
+  const activeController = (): Controller | undefined => {
+    const live = controllerIds.map((id) => world.machine(id).process as Controller | undefined).filter((c): c is Controller => c !== undefined);
+    return live.find((c) => c.isActive);
+  };
+  const producerIds = world.machines().filter((m) => m.id >= FIRST_PRODUCER_ID).map((m) => m.id);
+  const resolveRole = (target: string) => (): readonly NodeId[] => {
+    if (target === 'controllers') return controllerIds;
+    if (target === 'producers') return producerIds;
+    if (target === 'controller') {
+      const active = controllerIds.find((id) => (world.machine(id).process as Controller | undefined)?.isActive);
+      return active === undefined ? [] : [active];
+    }
+    const m = /^(leader|follower)\((.+)\)$/.exec(target) as RegExpExecArray;
+    const state = activeController()?.image.partitions.get(m[2]);
+    if (state === undefined) return [];
+    if (m[1] === 'leader') return state.leader >= 0 ? [state.leader] : [];
+    const follower = state.replicas.find((r) => r !== state.leader);
+    return follower === undefined ? [] : [follower];
+  };
+  const allNodes = () => world.machines().map((m) => m.id);
+  const nemesis = new ScriptedNemesis(world, (scenario.faults ?? []).map((f) => faultStep(f, brokerIds, resolveRole, allNodes)));
+
+  world.runUntil(faultWindowUs);
+  healEverything(world);
+  world.runUntil(faultWindowUs + HEAL_PHASE_US);
+  nemesis.finish();
+
+  const violations: Violation[] = [...lostWrites(world, brokerIds, activeController), ...invariants.violations];
+  violations.sort((a, b) => a.atMs - b.atMs);
+  const expected: string[] = [...(scenario.expect ?? [])];
+  const found = new Set(violations.map((v) => v.check));
+  const verdict = expected.every((c) => found.has(c)) && [...found].every((c) => expected.includes(c)) ? 'pass' : 'fail';
+  const sends = world.history.filter((h) => h.entry.type === 'send');
+  const acked = sends.filter((h) => h.entry.phase === 'ok');
+  const durationFlag = options.durationUs !== undefined ? ` --duration ${formatDuration(options.durationUs)}` : '';
+  return {
+    scenario: scenario.name,
+    seed,
+    verdict,
+    expected,
+    violations,
+    traceHash: world.traceHash,
+    stats: {
+      events: world.sim.eventsDelivered,
+      simulatedMs: world.nowUs / 1000,
+      wallMs: options.wallClockMs ? Math.round(options.wallClockMs() - started) : 0,
+      recordsSent: sends.filter((h) => h.entry.phase === 'invoke').length,
+      recordsAcked: acked.length,
+      recordsPolled: 0,
+    },
+    replay: `npx kafkaesque run ${shellQuote(scenario.source)} --seed ${shellQuote(String(seed))}${durationFlag}`,
+    detail: {
+      nodes: world.machines().map((m) => ({ id: m.id, name: m.name, rack: m.rack })),
+      faults: nemesis.intervals,
+      faultWindowUs,
+      endUs: world.nowUs,
+      writes: world
+        .machines()
+        .filter((m) => m.id >= FIRST_PRODUCER_ID)
+        .map((m) => ({
+          node: m.name,
+          acked: acked.filter((h) => h.node === m.id).length,
+          lost: violations.filter((v) => v.check === 'lost-write' && v.evidence?.producer === m.name).length,
+        })),
+    },
+  };
+}
+
+/**
+ * `lost-write` (Jepsen's Kafka checker): a record a producer was told is written (ok, with its
+ * offset) is absent from its partition's log after everything healed. The log is the leader's;
+ * a partition left with no leader is unavailable, which is not loss, so then every replica's
+ * log counts.
+ */
+function lostWrites(world: World, brokerIds: readonly number[], controller: () => Controller | undefined): Violation[] {
+  const present = new Map<string, Set<string>>();
+  const logOf = (partition: string): Set<string> => {
+    let set = present.get(partition);
+    if (set !== undefined) return set;
+    set = new Set();
+    const leader = controller()?.image.partitions.get(partition)?.leader ?? -1;
+    for (const id of leader > 0 ? [leader] : brokerIds) {
+      const part = (world.machine(id).process as Broker | undefined)?.replicaManager.partition(partition);
+      for (const b of part?.log.batchesFrom(part.log.logStartOffset) ?? []) for (const r of b.records) set.add(r.value);
+    }
+    present.set(partition, set);
+    return set;
+  };
+  const names = new Map(world.machines().map((m) => [m.id, m.name]));
+  const out: Violation[] = [];
+  for (const h of world.history) {
+    const e = h.entry;
+    if (e.type !== 'send' || e.phase !== 'ok') continue;
+    const partition = tpKey(String(e.topic), Number(e.partition));
+    const value = String(e.value);
+    if (logOf(partition).has(value)) continue;
+    out.push({
+      check: 'lost-write',
+      atMs: h.timeUs / 1000,
+      partition,
+      offset: Number(e.offset),
+      message: `${names.get(h.node)} was told ${value} was written to ${partition} at offset ${String(e.offset)}, but after healing no replica's log holds it`,
+      evidence: { value, partition, offset: e.offset, producer: names.get(h.node), ackedAtMs: h.timeUs / 1000 },
+    });
+  }
+  return out;
+}
+
+function pick<T extends object, K extends string>(o: T, keys: readonly K[]): Record<K, never> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if ((o as Record<string, unknown>)[k] !== undefined) out[k] = (o as Record<string, unknown>)[k];
+  return out as Record<K, never>;
+}
