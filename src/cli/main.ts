@@ -9,6 +9,7 @@ import { parseDuration } from '../scenario/duration.js';
 import { loadScenario } from '../scenario/load.js';
 import { ScenarioError } from '../scenario/scenario-error.js';
 import { simulate } from '../scenario/simulate.js';
+import { describeAt, formatDescription } from '../scenario/describe.js';
 
 /** Exit codes (DESIGN.md): the outcome matched `expect:`, it did not, or the input was bad. */
 export const EXIT_PASS = 0;
@@ -76,6 +77,20 @@ export function buildProgram(out: (text: string) => unknown, err: (text: string)
     .option('--report <dir>', 'write an HTML report with its figures to this directory')
     .option('--duration <time>', 'length of the fault window, e.g. 30s (default: the scenario\'s duration)', parseDurationFlag)
     .action((file: string, flags: RunFlags) => setExit(runCommand(file, flags, out)));
+  program
+    .command('describe')
+    .description("the cluster's state at a moment of a run, as kafka-topics.sh --describe shows it, and the controller quorum's")
+    .argument('<scenario>', 'a scenario file with topics (.yaml, .yml or .json)')
+    .option('--at <time>', 'the moment to describe, e.g. 12s (default: the end of the fault window)', parseDurationFlag)
+    .option('--seed <n>', "the seed (default: the scenario's seed)", parseSeed)
+    .option('--json', 'print the description as one JSON object')
+    .action((file: string, flags: { at?: number; seed?: number; json?: boolean }) => {
+      const scenario = loadScenario(file);
+      if ((scenario.topics ?? []).length === 0) throw new UsageError(`${file}: describe needs a Kafka scenario (one with a topics: section)`);
+      const d = describeAt(scenario, { seed: flags.seed, atUs: flags.at ?? scenario.duration ?? 30_000_000 });
+      out(flags.json ? JSON.stringify(d) : formatDescription(d));
+      setExit(EXIT_PASS);
+    });
   return program;
 }
 

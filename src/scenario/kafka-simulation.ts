@@ -26,16 +26,18 @@ const HEAL_PHASE_US = sToUs(30);
 /** Protocol events after which the replication invariants are checked. */
 const CHECKED_EVENTS = new Set(['high-watermark', 'become-leader', 'become-follower', 'follower-append', 'leader-append', 'truncate', 'broker-start']);
 
-/**
- * Runs a Kafka scenario: brokers and a KRaft controller quorum, the scenario's topics and
- * producer workloads, its scripted faults; then heals everything and checks what producers were
- * told against what the cluster kept (`lost-write`), with the replication invariants checked as
- * events happen.
- */
-export function simulateKafka(scenario: Scenario, options: SimulateOptions = {}): RunResult & { detail: RunDetail } {
-  const started = options.wallClockMs?.() ?? 0;
-  const seed = options.seed ?? scenario.seed ?? 1;
-  const faultWindowUs = options.durationUs ?? scenario.duration ?? DEFAULT_DURATION_US;
+/** A Kafka cluster built from a scenario, faults scheduled, not yet run. */
+export interface KafkaRun {
+  readonly world: World;
+  readonly brokerIds: readonly number[];
+  readonly controllerIds: readonly number[];
+  readonly invariants: ReplicationInvariants;
+  readonly nemesis: ScriptedNemesis;
+  activeController(): Controller | undefined;
+}
+
+/** Builds the cluster a scenario describes: controllers, brokers, producers, faults, invariants. */
+export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWindowUs: number): KafkaRun {
   const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
   const controllerIds = Array.from({ length: scenario.cluster.controllers ?? 1 }, (_, i) => FIRST_CONTROLLER_ID + i);
   const racks = scenario.cluster.racks ?? ['default'];
@@ -45,6 +47,7 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
   const topics: TopicSpec[] = (scenario.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t['replication.factor'], config: t.config }));
   const partitions = topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => tpKey(t.name, p)));
 
+  // Assigned once the brokers exist; the history hook below runs only after that.
   let invariants: ReplicationInvariants | undefined;
   const world = new World({
     seed,
@@ -78,7 +81,8 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
       world.addMachine({ id, name: `producer-${id - FIRST_PRODUCER_ID + 1}`, factory: (ctx) => new KafkaProducer(ctx, { bootstrap: brokerIds, config: p.config, switches, topics: [p.topic], workloads: [workload] }) });
     }
   }
-  invariants = new ReplicationInvariants(replicationView(world, brokerIds, () => partitions));
+  const checker = new ReplicationInvariants(replicationView(world, brokerIds, () => partitions));
+  invariants = checker;
   world.startAll();
 
   const activeController = (): Controller | undefined => {
@@ -102,7 +106,21 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
   };
   const allNodes = () => world.machines().map((m) => m.id);
   const nemesis = new ScriptedNemesis(world, (scenario.faults ?? []).map((f) => faultStep(f, brokerIds, resolveRole, allNodes)));
+  return { world, brokerIds, controllerIds, invariants: checker, nemesis, activeController };
+}
 
+
+/**
+ * Runs a Kafka scenario: brokers and a KRaft controller quorum, the scenario's topics and
+ * producer workloads, its scripted faults; then heals everything and checks what producers were
+ * told against what the cluster kept (`lost-write`), with the replication invariants checked as
+ * events happen.
+ */
+export function simulateKafka(scenario: Scenario, options: SimulateOptions = {}): RunResult & { detail: RunDetail } {
+  const started = options.wallClockMs?.() ?? 0;
+  const seed = options.seed ?? scenario.seed ?? 1;
+  const faultWindowUs = options.durationUs ?? scenario.duration ?? DEFAULT_DURATION_US;
+  const { world, brokerIds, invariants, nemesis, activeController } = buildKafkaRun(scenario, seed, faultWindowUs);
   world.runUntil(faultWindowUs);
   healEverything(world);
   world.runUntil(faultWindowUs + HEAL_PHASE_US);
