@@ -5,7 +5,7 @@ import type { NodeId } from '../world/node.js';
 import type { World } from '../world/world.js';
 
 /** What a fault does to its targets. Timed kinds undo themselves after `forUs`. */
-export type FaultKind = 'crash' | 'restart' | 'kill' | 'power-loss' | 'pause' | 'resume' | 'isolate' | 'partition' | 'heal';
+export type FaultKind = 'crash' | 'restart' | 'kill' | 'shutdown' | 'power-loss' | 'pause' | 'resume' | 'isolate' | 'partition' | 'heal';
 
 /** One scripted fault, with its targets resolved to machine ids. */
 export interface FaultStep {
@@ -61,7 +61,7 @@ export class ScriptedNemesis implements EventTarget {
     this.traceId = world.sim.allocateTraceId();
     for (const step of steps) {
       for (const id of step.targets) world.machine(id); // unknown targets fail now, not mid-run
-      if (step.forUs !== undefined && !['crash', 'kill', 'power-loss', 'pause', 'isolate', 'partition'].includes(step.kind)) {
+      if (step.forUs !== undefined && !['crash', 'kill', 'shutdown', 'power-loss', 'pause', 'isolate', 'partition'].includes(step.kind)) {
         throw new SimulationError(`a ${step.kind} fault cannot have a duration (for)`);
       }
       world.sim.schedule(step.atUs, this, APPLY, { step } satisfies Scheduled);
@@ -109,6 +109,11 @@ export class ScriptedNemesis implements EventTarget {
         if (m.state !== 'stopped') this.openInterval(id, 'down');
         m.crash();
         break;
+      case 'shutdown':
+        // The process exits by itself once its controlled shutdown completes.
+        if (m.state !== 'stopped') this.openInterval(id, 'down');
+        m.terminate();
+        break;
       case 'restart':
         if (m.powered) {
           m.start();
@@ -143,6 +148,9 @@ export class ScriptedNemesis implements EventTarget {
     switch (kind) {
       case 'crash':
       case 'kill':
+      case 'shutdown':
+        // A shutdown still under way when its time is up is cut short, like a second SIGKILL.
+        if (m.state !== 'stopped') m.crash();
         if (m.powered) m.start();
         this.closeInterval(id, 'down');
         break;

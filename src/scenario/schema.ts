@@ -152,7 +152,7 @@ const targetSchema = z.union(
   { error: 'expected a broker id, all-brokers, controller, leader(topic-p) or follower(topic-p)' },
 );
 
-export const FAULT_ACTIONS = ['crash', 'restart', 'kill', 'power-loss', 'pause', 'resume', 'isolate', 'partition', 'heal'] as const;
+export const FAULT_ACTIONS = ['crash', 'restart', 'kill', 'shutdown', 'power-loss', 'pause', 'resume', 'isolate', 'partition', 'heal'] as const;
 
 /**
  * A member of a partition group: a target as above, or a whole role: `controllers`,
@@ -170,6 +170,8 @@ const faultSchema = z
     crash: targetSchema.optional(),
     restart: targetSchema.optional(),
     kill: targetSchema.optional(),
+    /** SIGTERM: a broker's controlled shutdown (leaderships move first); restarted after `for`. */
+    shutdown: targetSchema.optional(),
     'power-loss': targetSchema.optional(),
     pause: targetSchema.optional(),
     resume: targetSchema.optional(),

@@ -149,6 +149,23 @@ export class Machine implements EventTarget {
     this.disk.processCrashed();
   }
 
+  /**
+   * SIGTERM: a process that handles it shuts down cleanly and exits on its own (Kafka's controlled
+   * shutdown); one that does not is killed.
+   */
+  terminate(): void {
+    if (this.processState === 'stopped') return;
+    const node = this.node as Node;
+    if (node.onTerminate === undefined) return this.crash();
+    if (this.processState === 'paused') return; // a frozen process cannot act on a signal until it resumes
+    node.onTerminate();
+  }
+
+  /** @internal The process exits by itself. */
+  exitProcess(incarnation: number): void {
+    if (this.incarnationCount === incarnation && this.processState !== 'stopped') this.crash();
+  }
+
   /** Crash now and start again after `delayUs` (Jepsen's kill nemesis). */
   kill(delayUs: DurationUs): void {
     this.crash();
@@ -336,6 +353,10 @@ class ProcessContext implements NodeContext {
 
   record(entry: HistoryEntry): void {
     if (this.machine.isLive(this.incarnation)) this.machine.record(entry);
+  }
+
+  exit(): void {
+    this.machine.exitProcess(this.incarnation);
   }
 }
 

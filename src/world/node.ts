@@ -43,6 +43,8 @@ export interface NodeContext {
   cancelTimer(id: TimerId): void;
   readonly disk: DiskHandle;
   record(entry: HistoryEntry): void;
+  /** The process exits on its own (after a clean shutdown): memory is gone, the page cache stays. */
+  exit(): void;
 }
 
 /** A simulated process: a state machine fed with messages, timer expiries and disk completions. */
@@ -52,6 +54,11 @@ export interface Node {
   onMessage(from: NodeId, message: Message): void;
   onTimer(name: string, data: unknown): void;
   onDiskComplete?(completion: DiskCompletion): void;
+  /**
+   * SIGTERM: shut down cleanly, then call `ctx.exit()`. A node without this handler is killed
+   * at once, as a process that ignores nothing and traps nothing would be.
+   */
+  onTerminate?(): void;
 }
 
 /** Builds a fresh node for each incarnation: what survives a crash is only what is on disk. */

@@ -31,6 +31,8 @@ const HW_CHECKPOINT_TIMER = 'hw-checkpoint';
 const RECOVERY_CHECKPOINT_TIMER = 'recovery-point-checkpoint';
 const RETENTION_TIMER = 'log-retention';
 const REGISTRATION_RETRY_TIMER = 'registration-retry';
+/** Written at the end of a clean shutdown with the broker epoch (KIP-966's clean-shutdown file). */
+const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 
 type Response = Extract<KafkaMessage, { type: `${string}Response` }>;
 
@@ -52,6 +54,11 @@ export class Broker implements Node {
   private producerIdsIssued = 0;
   /** Index into controllerIds of the controller this broker is talking to. */
   private controllerIndex = 0;
+  /** SIGTERM received: heartbeats ask to shut down (BrokerLifecycleManager PENDING_CONTROLLED_SHUTDOWN). */
+  private shuttingDown = false;
+  private shutdownStarted = false;
+  /** The broker epoch saved by the last clean shutdown (KIP-966), read at start. */
+  private previousBrokerEpoch = -1;
   private readonly inFlight: InFlightRequests<Response>;
   /** Continuations waiting for a disk op (a flush) to complete. */
   private readonly afterOps = new Map<number, (() => void)[]>();
@@ -98,6 +105,12 @@ export class Broker implements Node {
   }
 
   start(): void {
+    // A clean shutdown left its broker epoch behind; consume it so a later crash is not "clean".
+    const marker = this.ctx.disk.read(CLEAN_SHUTDOWN_FILE);
+    if (marker.ok && marker.chunks.length > 0 && !marker.chunks[0].torn && !marker.chunks[0].corrupt) {
+      this.previousBrokerEpoch = (marker.chunks[0].payload as { brokerEpoch: number }).brokerEpoch;
+      this.ctx.disk.delete(CLEAN_SHUTDOWN_FILE);
+    }
     // Topic overrides arrive with the metadata; until then logs load with the broker defaults.
     const recovered = this.logs.loadAll(this.nowMs(), () => logConfigFor(this.config, {}));
     this.ctx.record({ type: 'broker-start', broker: this.brokerId, incarnation: this.ctx.incarnation, logs: recovered.map((l) => ({ partition: `${l.topic}-${l.partition}`, leo: l.logEndOffset, hw: l.highWatermark })) });
@@ -216,7 +229,7 @@ export class Broker implements Node {
   private register(): void {
     this.request(
       this.activeController(),
-      { type: 'BrokerRegistrationRequest', correlationId: 0, brokerId: this.brokerId, incarnationId: this.ctx.incarnation, rack: this.ctx.rack, previousBrokerEpoch: -1, sizeBytes: wireSize(1) },
+      { type: 'BrokerRegistrationRequest', correlationId: 0, brokerId: this.brokerId, incarnationId: this.ctx.incarnation, rack: this.ctx.rack, previousBrokerEpoch: this.previousBrokerEpoch, sizeBytes: wireSize(1) },
       this.config['request.timeout.ms'],
       (r) => {
         const response = r as BrokerRegistrationResponse | undefined;
@@ -246,7 +259,7 @@ export class Broker implements Node {
         brokerEpoch: this.epoch,
         currentMetadataOffset: this.replicaManager.currentMetadataOffset,
         wantFence: false,
-        wantShutDown: false,
+        wantShutDown: this.shuttingDown,
         sizeBytes: wireSize(1),
       },
       this.config['broker.heartbeat.interval.ms'],
@@ -263,7 +276,42 @@ export class Broker implements Node {
           return;
         }
         if (response.error === Errors.NONE) this.fenced = response.isFenced;
+        if (response.error === Errors.NONE && response.shouldShutDown && this.shuttingDown) this.finishShutdown();
       },
     );
+  }
+
+  /**
+   * SIGTERM: controlled shutdown (KafkaBroker.shutdown, BrokerLifecycleManager). The broker asks
+   * the controller to move its leaderships and take it out of every ISR, then, once told it may,
+   * flushes its logs and checkpoints, leaves the clean-shutdown file, and exits.
+   */
+  onTerminate(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.ctx.record({ type: 'controlled-shutdown', broker: this.brokerId, brokerEpoch: this.epoch });
+    if (this.epoch < 0) return this.finishShutdown();
+    this.heartbeat();
+  }
+
+  private finishShutdown(): void {
+    if (this.shutdownStarted) return;
+    this.shutdownStarted = true;
+    const ops: number[] = [];
+    for (const log of this.logs.allLogs()) ops.push(log.flush());
+    ops.push(this.logs.checkpointHighWatermarks());
+    ops.push(...this.logs.checkpointRecoveryPointsAndLogStartOffsets());
+    ops.push(this.ctx.disk.writeAtomic(CLEAN_SHUTDOWN_FILE, { brokerEpoch: this.epoch }, 16));
+    let waiting = ops.filter((op) => op >= 0).length;
+    const done = () => {
+      if (--waiting > 0) return;
+      this.ctx.record({ type: 'broker-stopped', broker: this.brokerId, brokerEpoch: this.epoch, clean: true });
+      this.ctx.exit();
+    };
+    if (waiting === 0) {
+      waiting = 1;
+      return done();
+    }
+    for (const op of ops) if (op >= 0) this.afterDiskOp(op, done);
   }
 }

@@ -292,8 +292,9 @@ export class Controller implements Node {
   private processHeartbeat(from: NodeId, req: BrokerHeartbeatRequest): { records: MetadataRecord[]; reply: () => void } {
     const nowMs = this.nowMs();
     const reg = this.image.brokers.get(req.brokerId);
+    let shouldShutDown = false;
     const respond = (error: ErrorCode, isFenced: boolean) => () => {
-      this.ctx.send(from, { type: 'BrokerHeartbeatResponse', correlationId: req.correlationId, error, isCaughtUp: reg !== undefined && req.currentMetadataOffset >= reg.brokerEpoch, isFenced, shouldShutDown: false, sizeBytes: wireSize(1) });
+      this.ctx.send(from, { type: 'BrokerHeartbeatResponse', correlationId: req.correlationId, error, isCaughtUp: reg !== undefined && req.currentMetadataOffset >= reg.brokerEpoch, isFenced, shouldShutDown, sizeBytes: wireSize(1) });
       if (error === Errors.NONE && req.currentMetadataOffset < this.image.offset) this.sendMetadata(from, req.currentMetadataOffset);
     };
     if (reg === undefined || reg.brokerEpoch !== req.brokerEpoch) return { records: [], reply: respond(Errors.STALE_BROKER_EPOCH, true) };
@@ -302,7 +303,21 @@ export class Controller implements Node {
     hb.metadataOffset = req.currentMetadataOffset;
     this.heartbeats.set(req.brokerId, hb);
     const records: MetadataRecord[] = [];
-    if (reg.fenced && !req.wantFence && req.currentMetadataOffset >= reg.brokerEpoch) {
+    const leadsSomething = () => [...this.image.partitions.values()].some((p) => p.leader === reg.brokerId);
+    if (req.wantShutDown && (reg.fenced || (reg.inControlledShutdown && !leadsSomething()))) {
+      // calculateNextBrokerState: SHUTDOWN_NOW, and the broker is fenced, so its next
+      // incarnation may register at once.
+      shouldShutDown = true;
+      if (!reg.fenced) {
+        hb.fenced = true;
+        records.push({ type: 'BrokerRegistrationChangeRecord', brokerId: reg.brokerId, brokerEpoch: reg.brokerEpoch, fenced: true });
+      }
+    } else if (req.wantShutDown && !reg.inControlledShutdown) {
+      // handleBrokerInControlledShutdown: in KRaft the broker leaves every ISR, not only leadership.
+      records.push({ type: 'BrokerRegistrationChangeRecord', brokerId: reg.brokerId, brokerEpoch: reg.brokerEpoch, inControlledShutdown: true });
+      records.push(...this.removeFromIsrs(reg.brokerId, false));
+      this.ctx.record({ type: 'broker-controlled-shutdown', controller: this.options.controllerId, broker: reg.brokerId });
+    } else if (reg.fenced && !req.wantFence && !req.wantShutDown && req.currentMetadataOffset >= reg.brokerEpoch) {
       hb.fenced = false;
       records.push({ type: 'BrokerRegistrationChangeRecord', brokerId: reg.brokerId, brokerEpoch: reg.brokerEpoch, fenced: false });
       records.push(...this.electLeaderless(reg.brokerId));
