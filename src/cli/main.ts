@@ -10,6 +10,10 @@ import { loadScenario } from '../scenario/load.js';
 import { ScenarioError } from '../scenario/scenario-error.js';
 import { simulate } from '../scenario/simulate.js';
 import { describeAt, formatDescription } from '../scenario/describe.js';
+import { CHECKS } from '../check/definitions.js';
+import { closestMatch } from '../scenario/scenario-error.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Exit codes (DESIGN.md): the outcome matched `expect:`, it did not, or the input was bad. */
 export const EXIT_PASS = 0;
@@ -77,6 +81,50 @@ export function buildProgram(out: (text: string) => unknown, err: (text: string)
     .option('--report <dir>', 'write an HTML report with its figures to this directory')
     .option('--duration <time>', 'length of the fault window, e.g. 30s (default: the scenario\'s duration)', parseDurationFlag)
     .action((file: string, flags: RunFlags) => setExit(runCommand(file, flags, out)));
+  program
+    .command('list')
+    .description('the scenario catalogue, one line each')
+    .option('--dir <dir>', 'where the scenarios are', 'scenarios')
+    .action((flags: { dir: string }) => {
+      let files: string[];
+      try {
+        files = readdirSync(flags.dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+      } catch {
+        throw new UsageError(`${flags.dir}: cannot read the scenario folder`);
+      }
+      for (const f of files) {
+        const s = loadScenario(join(flags.dir, f));
+        const line = (s.description ?? '').replace(/\s+/g, ' ').trim();
+        const expects = (s.expect ?? []).length ? (s.expect ?? []).join(',') : 'none';
+        out(`${chalk.bold(s.name.padEnd(28))} ${`expect: ${expects}`.padEnd(22)} ${line.length > 90 ? `${line.slice(0, 87)}...` : line}`);
+      }
+      setExit(EXIT_PASS);
+    });
+  program
+    .command('explain')
+    .description('what a check means, and which scenario shows it')
+    .argument('<check>', 'a check name, such as lost-write')
+    .action((name: string) => {
+      const check = CHECKS.find((c) => c.name === name);
+      if (check === undefined) {
+        const hint = closestMatch(name, CHECKS.map((c) => c.name));
+        throw new UsageError(`unknown check ${JSON.stringify(name)}${hint ? `; did you mean ${hint}?` : `; expected one of ${CHECKS.map((c) => c.name).join(', ')}`}`);
+      }
+      out(`${chalk.bold(check.name)} (${check.kind}${check.implemented ? '' : ', not reported by this version yet'})`);
+      out(check.definition);
+      if (check.permittedWhen) out(`Expected, not a bug, when: ${check.permittedWhen}.`);
+      const shownBy: string[] = [];
+      try {
+        for (const f of readdirSync('scenarios').filter((x) => /\.(ya?ml|json)$/.test(x)).sort()) {
+          const s = loadScenario(join('scenarios', f));
+          if ((s.expect ?? []).includes(check.name as never)) shownBy.push(join('scenarios', f));
+        }
+      } catch {
+        // No catalogue here: nothing to point at.
+      }
+      if (shownBy.length) out(`Shown by: ${shownBy.join(', ')}`);
+      setExit(EXIT_PASS);
+    });
   program
     .command('describe')
     .description("the cluster's state at a moment of a run, as kafka-topics.sh --describe shows it, and the controller quorum's")

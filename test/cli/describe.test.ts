@@ -36,3 +36,27 @@ describe('kafkaesque describe', () => {
     expect(bad.err.join('\n')).toMatch(/expected a positive duration/);
   });
 });
+
+describe('kafkaesque list and explain', () => {
+  it('lists every scenario of the catalogue, one line each, with what it expects', () => {
+    const r = cli('list');
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(3);
+    expect(r.out.join('\n')).toMatch(/quickstart\s+expect: lost-write\s+Three brokers and a KRaft controller/);
+    expect(r.out.join('\n')).toMatch(/acks-all-leader-failover\s+expect: none/);
+  });
+
+  it('explains a check and names the scenarios that show it', () => {
+    const r = cli('explain', 'lost-write');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toContain('lost-write (history)');
+    expect(r.out.join('\n')).toContain('Expected, not a bug, when: acks=0 or acks=1');
+    expect(r.out.join('\n')).toContain('Shown by: scenarios/page-cache-power-loss.yaml, scenarios/quickstart.yaml');
+  });
+
+  it('refuses an unknown check with a suggestion, exit 2', () => {
+    const r = cli('explain', 'log-matchin');
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toContain('did you mean log-matching?');
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * What each check means, in the words `kafkaesque explain` prints. Names and definitions follow
+ * Jepsen's Kafka checker (jepsen.tests.kafka) and Kafka's own TLA+ specs and RaftEventSimulationTest
+ * (DESIGN.md, "Checks"). `implemented` says whether this version reports it.
+ */
+export interface CheckDefinition {
+  readonly name: string;
+  readonly kind: 'history' | 'invariant' | 'liveness';
+  readonly definition: string;
+  /** When the check is not a bug in Kafka but an outcome the configuration permits. */
+  readonly permittedWhen?: string;
+  readonly implemented: boolean;
+}
+
+export const CHECKS: readonly CheckDefinition[] = [
+  {
+    name: 'lost-write',
+    kind: 'history',
+    definition:
+      'A producer was told a record was written (an ok response, with its partition and offset), and after every fault has healed the partition\'s log does not hold it. The log read is the leader\'s; a partition left with no leader is unavailable, not lossy, so then every replica\'s log counts.',
+    permittedWhen: 'acks=0 or acks=1, an unclean leader election, or no fsync with correlated power loss',
+    implemented: true,
+  },
+  {
+    name: 'log-matching',
+    kind: 'invariant',
+    definition:
+      'Two replicas of a partition hold different records at an offset below both their high watermarks. Checked among each leader and the members of its ISR, whenever a broker records a protocol event; a follower outside the ISR may still hold a divergent tail it has not yet truncated.',
+    permittedWhen: 'the KIP-101 or KIP-279 switches are off (that is the failure they fixed)',
+    implemented: true,
+  },
+  {
+    name: 'monotonic-high-watermark',
+    kind: 'invariant',
+    definition: 'A leader\'s high watermark went back within one leader epoch.',
+    implemented: true,
+  },
+  {
+    name: 'leader-completeness',
+    kind: 'invariant',
+    definition:
+      'A leader lacks an offset that was committed (below some leader\'s high watermark) in an earlier leader epoch, or holds another record there.',
+    permittedWhen: 'an unclean leader election, or correlated power loss without fsync',
+    implemented: true,
+  },
+  {
+    name: 'strong-isr',
+    kind: 'invariant',
+    definition:
+      'A live member of the leader\'s ISR does not hold the leader\'s log below the high watermark: its log ends below it, or differs at an offset below it.',
+    permittedWhen: 'the KIP-101 switch is off, or a replica lost unflushed data in a power loss',
+    implemented: true,
+  },
+  { name: 'duplicate', kind: 'history', definition: 'One value appears at two offsets of a partition.', permittedWhen: 'idempotence off with retries', implemented: false },
+  { name: 'inconsistent-offsets', kind: 'history', definition: 'Two values were read at one offset of a partition.', implemented: false },
+  { name: 'nonmonotonic-send', kind: 'history', definition: 'A producer\'s sends to one partition were acknowledged at offsets out of the order it sent them.', permittedWhen: 'idempotence off with more than one request in flight', implemented: false },
+  { name: 'poll-skip', kind: 'history', definition: 'A consumer skipped offsets it should have read.', implemented: false },
+  { name: 'nonmonotonic-poll', kind: 'history', definition: 'A consumer read offsets of a partition out of order.', implemented: false },
+  { name: 'unseen', kind: 'liveness', definition: 'An acknowledged record was never polled after every fault healed.', implemented: false },
+  { name: 'single-leader-per-epoch', kind: 'invariant', definition: 'Two controllers were leader of the KRaft quorum in the same epoch (checked in the Raft simulation tests).', implemented: false },
+  { name: 'consistent-committed-metadata', kind: 'invariant', definition: 'Two controllers disagree on a committed metadata offset (checked in the Raft simulation tests).', implemented: false },
+  { name: 'no-double-assignment', kind: 'invariant', definition: 'A consumer group gave one partition to two live members of the same generation.', implemented: false },
+  { name: 'monotonic-committed-offsets', kind: 'invariant', definition: 'A group\'s committed offset for a partition went back.', implemented: false },
+  { name: 'aborted-read', kind: 'history', definition: 'A consumer read a record of an aborted transaction (G1a).', implemented: false },
+];
