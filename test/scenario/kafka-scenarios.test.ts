@@ -58,6 +58,7 @@ describe('Kafka scenarios: validation names the problem and where', () => {
     ['a producer for a topic that does not exist', `${base}producers: [{ topic: order, rate: 10/s }]\n`, /at producers\[0\]\.topic: no topic named order; expected one of orders/],
     ['idempotence explicitly on with acks=1', `${base}producers: [{ topic: orders, rate: 10/s, config: { acks: 1, enable.idempotence: true } }]\n`, /at producers\[0\]\.config: .*acks/i],
     ['acks=2', `${base}producers: [{ topic: orders, rate: 10/s, config: { acks: 2 } }]\n`, /at producers\[0\]\.config: .*acks/],
+    ['a negative linger.ms', `${base}producers: [{ topic: orders, rate: 10/s, config: { linger.ms: -1 } }]\n`, /at producers\[0\]\.config: .*linger\.ms/],
     ['a bad rate', `${base}producers: [{ topic: orders, rate: fast }]\n`, /at producers\[0\]\.rate: expected a rate/],
     ['a fault on a partition that does not exist', `${base}faults: [{ at: 1s, crash: leader(orders-7) }]\n`, /at faults\[0\]\.crash: leader\(orders-7\): topic orders has partitions 0 to 1/],
     ['a partition group naming a missing broker', `${base}faults: [{ at: 1s, partition: [[9], [others]] }]\n`, /at faults\[0\]\.partition\[0\]\[0\]: there is no broker 9/],
