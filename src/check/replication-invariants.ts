@@ -3,6 +3,8 @@ import type { Violation } from './violation.js';
 /** One replica of a partition, as the invariant checker sees it. */
 export interface ReplicaSnapshot {
   readonly broker: number;
+  /** The broker process's incarnation: a restart ends a leader's term even in the same epoch. */
+  readonly incarnation?: number;
   readonly isLeader: boolean;
   readonly leaderEpoch: number;
   readonly highWatermark: number;
@@ -27,7 +29,8 @@ export interface ReplicationView {
  *   applies to leaders and the members of a leader's ISR: a follower outside the ISR may still
  *   hold a divergent tail it has not yet truncated (it truncates on its first fetch), which is
  *   exactly why it is outside the ISR.
- * - `monotonic-high-watermark`: a leader's HW never goes back within its leader epoch.
+ * - `monotonic-high-watermark`: a leader's HW never goes back within its leader epoch (and its
+ *   process incarnation).
  * - `leader-completeness`: a leader holds every offset committed before its epoch.
  * - `strong-isr`: every live member of the leader's ISR holds the leader's log below the HW.
  * "Committed" means below some leader's HW. Each violation is reported once per partition and
@@ -68,7 +71,10 @@ export class ReplicationInvariants {
     this.committed.set(partition, committed);
     for (const leader of replicas) {
       if (!leader.isLeader) continue;
-      const key = `${partition}/${leader.broker}/${leader.leaderEpoch}`;
+      // A leader's term: its epoch and its process. A broker restarted before the controller
+      // notices resumes its leadership in the same epoch from its checkpointed (older) HW, as
+      // Kafka does; that is a new term, not a step back.
+      const key = `${partition}/${leader.broker}/${leader.incarnation ?? 0}/${leader.leaderEpoch}`;
       const previous = this.hwByLeaderEpoch.get(key);
       if (previous !== undefined && leader.highWatermark < previous) {
         this.report('monotonic-high-watermark', partition, atMs, leader.highWatermark, `leader ${leader.broker} of ${partition} in epoch ${leader.leaderEpoch} moved its high watermark back from ${previous} to ${leader.highWatermark}`, { broker: leader.broker, leaderEpoch: leader.leaderEpoch, from: previous, to: leader.highWatermark });

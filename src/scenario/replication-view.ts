@@ -16,7 +16,7 @@ export function replicationView(world: World, brokerIds: readonly number[], part
         const m = world.machine(id);
         if (m.state === 'stopped') continue;
         const part = (m.process as Broker | undefined)?.replicaManager.partition(key);
-        if (part !== undefined) out.push(replicaSnapshot(id, part));
+        if (part !== undefined) out.push(replicaSnapshot(id, part, m.incarnation));
       }
       return out;
     },
@@ -24,11 +24,12 @@ export function replicationView(world: World, brokerIds: readonly number[], part
 }
 
 /** One replica, with records identified by (leader epoch, value), found by binary search. */
-export function replicaSnapshot(broker: number, p: Partition): ReplicaSnapshot {
+export function replicaSnapshot(broker: number, p: Partition, incarnation?: number): ReplicaSnapshot {
   const log = p.log;
   let segments: ReturnType<typeof log.segments> | undefined;
   return {
     broker,
+    incarnation,
     isLeader: p.isLeader,
     leaderEpoch: p.leaderEpoch,
     highWatermark: log.highWatermark,

@@ -12,11 +12,11 @@ import { CURRENT_KAFKA, type ProtocolSwitches } from '../protocol/switches.js';
 import { tpKey } from '../protocol/topic-partition.js';
 import type { DiskCompletion } from '../../world/disk.js';
 import type { Message, Node, NodeContext, NodeId } from '../../world/node.js';
-import { MetadataImage, type PartitionState } from './metadata-image.js';
-import type { MetadataRecord, PartitionRecord } from './metadata-records.js';
+import { MetadataImage, type PartitionState } from '../metadata/metadata-image.js';
+import type { MetadataRecord, PartitionRecord } from '../metadata/metadata-records.js';
 import { buildPartitionChange } from './partition-change-builder.js';
 import { StripedReplicaPlacer } from './striped-replica-placer.js';
-import { KafkaRaftClient, type CommittedEntry } from './raft/kafka-raft-client.js';
+import { KafkaRaftClient, type CommittedEntry } from '../raft/kafka-raft-client.js';
 
 /** A topic the controller creates once enough brokers are up (a CreateTopics at startup). */
 export interface TopicSpec {
@@ -45,6 +45,12 @@ export interface ControllerOptions {
   readonly voters?: readonly number[];
   /** KIP-996 pre-vote (on by default). */
   readonly preVote?: boolean;
+  /**
+   * Push what changed to every registered broker after each commit, and catch up lagging brokers
+   * from their heartbeats (on by default). Kafka's brokers fetch the metadata log themselves as
+   * Raft observers; moving ours to that is the next step, and this switch turns the push off.
+   */
+  readonly pushMetadata?: boolean;
   readonly topics?: readonly TopicSpec[];
   readonly config?: Partial<ControllerConfig>;
   readonly switches?: Partial<ProtocolSwitches>;
@@ -295,7 +301,7 @@ export class Controller implements Node {
     let shouldShutDown = false;
     const respond = (error: ErrorCode, isFenced: boolean) => () => {
       this.ctx.send(from, { type: 'BrokerHeartbeatResponse', correlationId: req.correlationId, error, isCaughtUp: reg !== undefined && req.currentMetadataOffset >= reg.brokerEpoch, isFenced, shouldShutDown, sizeBytes: wireSize(1) });
-      if (error === Errors.NONE && req.currentMetadataOffset < this.image.offset) this.sendMetadata(from, req.currentMetadataOffset);
+      if (error === Errors.NONE && this.options.pushMetadata !== false && req.currentMetadataOffset < this.image.offset) this.sendMetadata(from, req.currentMetadataOffset);
     };
     if (reg === undefined || reg.brokerEpoch !== req.brokerEpoch) return { records: [], reply: respond(Errors.STALE_BROKER_EPOCH, true) };
     const hb = this.heartbeats.get(req.brokerId) ?? { lastContactMs: nowMs, fenced: reg.fenced, metadataOffset: -1 };
@@ -479,7 +485,7 @@ export class Controller implements Node {
   // ------------------------------------------------------------ telling the brokers
 
   private pushMetadata(): void {
-    if (!this.active) return;
+    if (!this.active || this.options.pushMetadata === false) return;
     const from = this.pushedOffset;
     if (this.image.offset <= from) return;
     this.pushedOffset = this.image.offset;

@@ -1,5 +1,5 @@
-import type { PartitionState } from './metadata-image.js';
-import type { PartitionChangeRecord } from './metadata-records.js';
+import type { PartitionState } from '../metadata/metadata-image.js';
+import type { PartitionChangeRecord } from '../metadata/metadata-records.js';
 
 export interface PartitionChangeOptions {
   /** The ISR the change aims for (e.g. the current ISR minus a fenced broker). */

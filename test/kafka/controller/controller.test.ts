@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { World } from '../../../src/world/world.js';
 import type { Message, Node, NodeContext, NodeId } from '../../../src/world/node.js';
 import { Controller, type ControllerConfig, type TopicSpec } from '../../../src/kafka/controller/controller.js';
-import type { MetadataImage } from '../../../src/kafka/controller/metadata-image.js';
-import type { MetadataRecord } from '../../../src/kafka/controller/metadata-records.js';
-import type { KafkaRaftClient } from '../../../src/kafka/controller/raft/kafka-raft-client.js';
-import type { RaftEntry } from '../../../src/kafka/controller/raft/raft-log.js';
+import type { MetadataImage } from '../../../src/kafka/metadata/metadata-image.js';
+import type { MetadataRecord } from '../../../src/kafka/metadata/metadata-records.js';
+import type { KafkaRaftClient } from '../../../src/kafka/raft/kafka-raft-client.js';
+import type { RaftEntry } from '../../../src/kafka/raft/raft-log.js';
 import { Errors } from '../../../src/kafka/protocol/errors.js';
 import type { ProtocolSwitches } from '../../../src/kafka/protocol/switches.js';
 import {

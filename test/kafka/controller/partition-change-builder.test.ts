@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildPartitionChange, type PartitionChangeOptions, type PartitionChangeResult } from '../../../src/kafka/controller/partition-change-builder.js';
-import { MetadataImage, type PartitionState } from '../../../src/kafka/controller/metadata-image.js';
-import type { PartitionChangeRecord } from '../../../src/kafka/controller/metadata-records.js';
+import { MetadataImage, type PartitionState } from '../../../src/kafka/metadata/metadata-image.js';
+import type { PartitionChangeRecord } from '../../../src/kafka/metadata/metadata-records.js';
 
 /*
  * Expected values come from Kafka's metadata/src/test/java/org/apache/kafka/controller/

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { World } from '../../../src/world/world.js';
 import type { Message, Node, NodeContext, NodeId } from '../../../src/world/node.js';
-import { MAX_FETCH_WAIT_MS, type RaftVoteRequest, type RaftVoteResponse } from '../../../src/kafka/controller/raft/raft-messages.js';
-import { QUORUM_STATE_FILE, readElectionState } from '../../../src/kafka/controller/raft/quorum-state.js';
-import { DEFAULT_RAFT_CONFIG } from '../../../src/kafka/controller/raft/kafka-raft-client.js';
+import { MAX_FETCH_WAIT_MS, type RaftVoteRequest, type RaftVoteResponse } from '../../../src/kafka/raft/raft-messages.js';
+import { QUORUM_STATE_FILE, readElectionState } from '../../../src/kafka/raft/quorum-state.js';
+import { DEFAULT_RAFT_CONFIG } from '../../../src/kafka/raft/kafka-raft-client.js';
 import { RaftCluster, RaftTestNode } from './raft-cluster.js';
 
 const { electionTimeoutMs, fetchTimeoutMs } = DEFAULT_RAFT_CONFIG;

@@ -2,11 +2,11 @@ import { World } from '../../../src/world/world.js';
 import type { DiskCompletion } from '../../../src/world/disk.js';
 import type { LatencySpec } from '../../../src/world/latency.js';
 import type { Message, Node, NodeContext, NodeId } from '../../../src/world/node.js';
-import type { ElectionState } from '../../../src/kafka/controller/raft/epoch-state.js';
-import { KafkaRaftClient, type CommittedEntry, type KafkaRaftClientOptions } from '../../../src/kafka/controller/raft/kafka-raft-client.js';
-import { QUORUM_STATE_FILE, readElectionState } from '../../../src/kafka/controller/raft/quorum-state.js';
-import { METADATA_LOG_FILE } from '../../../src/kafka/controller/raft/raft-log.js';
-import type { RaftRecordBatch } from '../../../src/kafka/controller/raft/raft-messages.js';
+import type { ElectionState } from '../../../src/kafka/raft/epoch-state.js';
+import { KafkaRaftClient, type CommittedEntry, type KafkaRaftClientOptions } from '../../../src/kafka/raft/kafka-raft-client.js';
+import { QUORUM_STATE_FILE, readElectionState } from '../../../src/kafka/raft/quorum-state.js';
+import { METADATA_LOG_FILE } from '../../../src/kafka/raft/raft-log.js';
+import type { RaftRecordBatch } from '../../../src/kafka/raft/raft-messages.js';
 import { RaftInvariants, type QuorumView } from './raft-invariants.js';
 
 const APPEND_TIMER = 'counter-append';

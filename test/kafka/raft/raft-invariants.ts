@@ -1,6 +1,6 @@
-import type { ElectionState } from '../../../src/kafka/controller/raft/epoch-state.js';
-import type { KafkaRaftClient } from '../../../src/kafka/controller/raft/kafka-raft-client.js';
-import type { RaftEntry } from '../../../src/kafka/controller/raft/raft-log.js';
+import type { ElectionState } from '../../../src/kafka/raft/epoch-state.js';
+import type { KafkaRaftClient } from '../../../src/kafka/raft/kafka-raft-client.js';
+import type { RaftEntry } from '../../../src/kafka/raft/raft-log.js';
 
 /** What the invariants read from a cluster: persisted election states (all nodes) and the running clients. */
 export interface QuorumView {

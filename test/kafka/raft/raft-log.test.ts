@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../../src/engine/simulator.js';
 import { Disk, type DiskCompletion } from '../../../src/world/disk.js';
-import { RaftLog, METADATA_LOG_FILE } from '../../../src/kafka/controller/raft/raft-log.js';
+import { RaftLog, METADATA_LOG_FILE } from '../../../src/kafka/raft/raft-log.js';
 
 /** A disk and a RaftLog on it, with completions routed back to the log. */
 function rig(options: { tornWrites?: boolean } = {}) {

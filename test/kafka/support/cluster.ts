@@ -125,7 +125,7 @@ export class TestCluster {
           const m = this.world.machine(id);
           if (m.state === 'stopped') continue;
           const part = (m.process as Broker).replicaManager.partition(key);
-          if (part !== undefined) out.push(replicaSnapshot(id, part));
+          if (part !== undefined) out.push(replicaSnapshot(id, part, m.incarnation));
         }
         return out;
       },

@@ -1,6 +1,6 @@
-import { invariant } from '../../../engine/errors.js';
-import type { Random } from '../../../engine/random.js';
-import type { DiskCompletion, DiskError, DiskHandle } from '../../../world/disk.js';
+import { invariant } from '../../engine/errors.js';
+import type { Random } from '../../engine/random.js';
+import type { DiskCompletion, DiskError, DiskHandle } from '../../world/disk.js';
 import { CandidateState } from './candidate-state.js';
 import { Deadline, type ElectionState, type EpochState, type RaftRole } from './epoch-state.js';
 import { FollowerState } from './follower-state.js';

@@ -1,5 +1,5 @@
-import { invariant } from '../../../engine/errors.js';
-import type { DiskCompletion, DiskError, DiskHandle } from '../../../world/disk.js';
+import { invariant } from '../../engine/errors.js';
+import type { DiskCompletion, DiskError, DiskHandle } from '../../world/disk.js';
 import { batchSizeBytes, type RaftRecordBatch } from './raft-messages.js';
 
 /** The metadata log's directory and its single segment (Kafka names the segment by its base offset). */

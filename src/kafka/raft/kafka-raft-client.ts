@@ -1,8 +1,8 @@
-import { invariant } from '../../../engine/errors.js';
-import type { Random } from '../../../engine/random.js';
-import type { DiskCompletion } from '../../../world/disk.js';
-import type { NodeContext, NodeId, TimerId } from '../../../world/node.js';
-import { Errors, errorName, type ErrorCode } from '../../protocol/errors.js';
+import { invariant } from '../../engine/errors.js';
+import type { Random } from '../../engine/random.js';
+import type { DiskCompletion } from '../../world/disk.js';
+import type { NodeContext, NodeId, TimerId } from '../../world/node.js';
+import { Errors, errorName, type ErrorCode } from '../protocol/errors.js';
 import { CandidateState } from './candidate-state.js';
 import { orSentinel, type EpochElection, type EpochState, type RaftRole } from './epoch-state.js';
 import { FollowerState } from './follower-state.js';

@@ -1,4 +1,4 @@
-import { invariant } from '../../../engine/errors.js';
+import { invariant } from '../../engine/errors.js';
 
 /** The Raft roles (QuorumState's class comment, Kafka 4.x). */
 export type RaftRole = 'unattached' | 'prospective' | 'candidate' | 'leader' | 'follower' | 'resigned';

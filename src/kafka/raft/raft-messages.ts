@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../protocol/errors.js';
+import type { ErrorCode } from '../protocol/errors.js';
 
 /**
  * The KRaft quorum's RPCs (KIP-595), cut down to the fields the model uses, as Kafka's schemas

@@ -1,4 +1,4 @@
-import { invariant } from '../../../engine/errors.js';
+import { invariant } from '../../engine/errors.js';
 import { Deadline, orSentinel, type ElectionState, type EpochState } from './epoch-state.js';
 
 /**

@@ -1,4 +1,4 @@
-import { invariant } from '../../../engine/errors.js';
+import { invariant } from '../../engine/errors.js';
 import { Deadline, type ElectionState, type EpochState } from './epoch-state.js';
 
 /** LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR: resign after 1.5 × fetch timeout without a majority fetching. */
