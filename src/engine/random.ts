@@ -2,8 +2,8 @@ import seedrandom from 'seedrandom';
 import { SimulationError } from './errors.js';
 
 /**
- * A seeded random stream. Every draw in the simulator comes from one of these, never from
- * Math.random. Streams are forked by name (`rng.fork('net')`): a child's seed is derived from
+ * A seeded random stream. Every draw in the simulator comes from one of these, never from the
+ * platform's unseeded generator. Streams are forked by name (`rng.fork('net')`): a child's seed is derived from
  * its parent's seed and its name only, not from how many draws the parent made, so adding a
  * component or a draw in one place does not perturb any other component's draws.
  *

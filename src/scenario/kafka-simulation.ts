@@ -11,11 +11,10 @@ import type { ProtocolSwitches } from '../kafka/protocol/switches.js';
 import { tpKey } from '../kafka/protocol/topic-partition.js';
 import type { NodeId } from '../world/node.js';
 import { World } from '../world/world.js';
-import { formatDuration } from './duration.js';
 import type { Scenario } from './load.js';
 import { replicationView } from './replication-view.js';
 import type { RunDetail, RunResult, SimulateOptions } from './run-result.js';
-import { diskConfig, faultStep, healEverything, linkConfig, shellQuote } from './world-setup.js';
+import { diskConfig, faultStep, linkConfig, runFaultWindowThenHeal, runResult } from './world-setup.js';
 
 /** Node ids: brokers 1..N, controllers from 3000 (Kafka's docs use 3000+ for controllers), producers from 5000. */
 export const FIRST_CONTROLLER_ID = 3000;
@@ -121,50 +120,25 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
   const seed = options.seed ?? scenario.seed ?? 1;
   const faultWindowUs = options.durationUs ?? scenario.duration ?? DEFAULT_DURATION_US;
   const { world, brokerIds, invariants, nemesis, activeController } = buildKafkaRun(scenario, seed, faultWindowUs);
-  world.runUntil(faultWindowUs);
-  healEverything(world);
-  world.runUntil(faultWindowUs + HEAL_PHASE_US);
-  nemesis.finish();
+  runFaultWindowThenHeal(world, nemesis, faultWindowUs, HEAL_PHASE_US);
 
   const violations: Violation[] = [...lostWrites(world, brokerIds, activeController), ...invariants.violations];
   violations.sort((a, b) => a.atMs - b.atMs);
-  const expected: string[] = [...(scenario.expect ?? [])];
-  const found = new Set(violations.map((v) => v.check));
-  const verdict = expected.every((c) => found.has(c)) && [...found].every((c) => expected.includes(c)) ? 'pass' : 'fail';
   const sends = world.history.filter((h) => h.entry.type === 'send');
   const acked = sends.filter((h) => h.entry.phase === 'ok');
-  const durationFlag = options.durationUs !== undefined ? ` --duration ${formatDuration(options.durationUs)}` : '';
-  return {
-    scenario: scenario.name,
-    seed,
-    verdict,
-    expected,
+  return runResult(
+    { scenario, options, seed, startedMs: started, world, nemesis, faultWindowUs },
     violations,
-    traceHash: world.traceHash,
-    stats: {
-      events: world.sim.eventsDelivered,
-      simulatedMs: world.nowUs / 1000,
-      wallMs: options.wallClockMs ? Math.round(options.wallClockMs() - started) : 0,
-      recordsSent: sends.filter((h) => h.entry.phase === 'invoke').length,
-      recordsAcked: acked.length,
-      recordsPolled: 0,
-    },
-    replay: `npx kafkaesque run ${shellQuote(scenario.source)} --seed ${shellQuote(String(seed))}${durationFlag}`,
-    detail: {
-      nodes: world.machines().map((m) => ({ id: m.id, name: m.name, rack: m.rack })),
-      faults: nemesis.intervals,
-      faultWindowUs,
-      endUs: world.nowUs,
-      writes: world
-        .machines()
-        .filter((m) => m.id >= FIRST_PRODUCER_ID)
-        .map((m) => ({
-          node: m.name,
-          acked: acked.filter((h) => h.node === m.id).length,
-          lost: violations.filter((v) => v.check === 'lost-write' && v.evidence?.producer === m.name).length,
-        })),
-    },
-  };
+    { sent: sends.filter((h) => h.entry.phase === 'invoke').length, acked: acked.length },
+    world
+      .machines()
+      .filter((m) => m.id >= FIRST_PRODUCER_ID)
+      .map((m) => ({
+        node: m.name,
+        acked: acked.filter((h) => h.node === m.id).length,
+        lost: violations.filter((v) => v.check === 'lost-write' && v.evidence?.producer === m.name).length,
+      })),
+  );
 }
 
 /**

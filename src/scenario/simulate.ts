@@ -3,8 +3,7 @@ import { sToUs } from '../engine/time.js';
 import { ScriptedNemesis } from '../faults/scripted-nemesis.js';
 import { World } from '../world/world.js';
 import { APPENDER_LOG, AppenderNode } from './appender-node.js';
-import { formatDuration } from './duration.js';
-import { diskConfig, faultStep, healEverything, linkConfig, shellQuote } from './world-setup.js';
+import { diskConfig, faultStep, linkConfig, runFaultWindowThenHeal, runResult } from './world-setup.js';
 import type { Scenario } from './load.js';
 import { simulateKafka } from './kafka-simulation.js';
 import type { RunDetail, RunResult, SimulateOptions } from './run-result.js';
@@ -38,51 +37,21 @@ function simulatePageCacheDemo(scenario: Scenario, options: SimulateOptions): Ru
   world.startAll();
   const nemesis = new ScriptedNemesis(world, (scenario.faults ?? []).map((f) => faultStep(f, brokerIds)));
 
-  world.runUntil(faultWindowUs);
-  healEverything(world);
-  world.runUntil(faultWindowUs + HEAL_PHASE_US);
-  nemesis.finish();
+  runFaultWindowThenHeal(world, nemesis, faultWindowUs, HEAL_PHASE_US);
 
   const { acked, present } = collectWrites(world);
   const violations = checkLostWrites(acked, present);
-  const expected: string[] = [...(scenario.expect ?? [])];
-  const found = new Set(violations.map((v) => v.check));
-  const verdict = expected.every((c) => found.has(c)) && [...found].every((c) => expected.includes(c)) ? 'pass' : 'fail';
-  const endUs = world.nowUs;
-  const durationFlag = options.durationUs !== undefined ? ` --duration ${formatDuration(options.durationUs)}` : '';
-  return {
-    scenario: scenario.name,
-    seed,
-    verdict,
-    expected,
+  return runResult(
+    { scenario, options, seed, startedMs: started, world, nemesis, faultWindowUs },
     violations,
-    traceHash: world.traceHash,
-    stats: {
-      events: world.sim.eventsDelivered,
-      simulatedMs: endUs / 1000,
-      wallMs: options.wallClockMs ? Math.round(options.wallClockMs() - started) : 0,
-      recordsSent: world.history.filter((h) => h.entry.type === 'append').length,
-      recordsAcked: acked.length,
-      recordsPolled: 0,
-    },
-    replay: `npx kafkaesque run ${shellQuote(scenario.source)} --seed ${shellQuote(String(seed))}${durationFlag}`,
-    detail: {
-      nodes: world.machines().map((m) => ({ id: m.id, name: m.name, rack: m.rack })),
-      faults: nemesis.intervals,
-      faultWindowUs,
-      endUs,
-      writes: world.machines().map((m) => ({
-        node: m.name,
-        acked: acked.filter((w) => w.location === m.name).length,
-        lost: violations.filter((v) => v.evidence?.location === m.name).length,
-      })),
-    },
-  };
+    { sent: world.history.filter((h) => h.entry.type === 'append').length, acked: acked.length },
+    world.machines().map((m) => ({
+      node: m.name,
+      acked: acked.filter((w) => w.location === m.name).length,
+      lost: violations.filter((v) => v.evidence?.location === m.name).length,
+    })),
+  );
 }
-
-
-
-
 
 function collectWrites(world: World): { acked: AckedWrite[]; present: Map<string, Set<string>> } {
   const nameOf = new Map(world.machines().map((m) => [m.id, m.name]));

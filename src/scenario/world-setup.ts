@@ -1,5 +1,8 @@
 import { SimulationError } from '../engine/errors.js';
-import type { FaultStep } from '../faults/scripted-nemesis.js';
+import type { FaultStep, ScriptedNemesis } from '../faults/scripted-nemesis.js';
+import type { Violation } from '../check/violation.js';
+import type { DurationUs } from '../engine/time.js';
+import type { RunDetail, RunResult, SimulateOptions } from './run-result.js';
 import type { DiskConfig } from '../world/disk.js';
 import type { LinkConfig } from '../world/network.js';
 import type { NodeId } from '../world/node.js';
@@ -86,3 +89,52 @@ export function shellQuote(text: string): string {
   return /^[\w./:@%+=-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+
+/** Runs the fault window, heals everything, then lets the cluster recover for `healPhaseUs`. */
+export function runFaultWindowThenHeal(world: World, nemesis: ScriptedNemesis, faultWindowUs: DurationUs, healPhaseUs: DurationUs): void {
+  world.runUntil(faultWindowUs);
+  healEverything(world);
+  world.runUntil(faultWindowUs + healPhaseUs);
+  nemesis.finish();
+}
+
+/**
+ * The `run --json` object and the report's detail, from a finished run: the verdict compares the
+ * checks found with the scenario's `expect:` list (both ways).
+ */
+export function runResult(
+  run: { scenario: Scenario; options: SimulateOptions; seed: number | string; startedMs: number; world: World; nemesis: ScriptedNemesis; faultWindowUs: DurationUs },
+  violations: Violation[],
+  records: { sent: number; acked: number },
+  writes: RunDetail['writes'],
+): RunResult & { detail: RunDetail } {
+  const { scenario, options, seed, world } = run;
+  const expected: string[] = [...(scenario.expect ?? [])];
+  const found = new Set(violations.map((v) => v.check));
+  const verdict = expected.every((c) => found.has(c)) && [...found].every((c) => expected.includes(c)) ? 'pass' : 'fail';
+  const durationFlag = options.durationUs !== undefined ? ` --duration ${formatDuration(options.durationUs)}` : '';
+  return {
+    scenario: scenario.name,
+    seed,
+    verdict,
+    expected,
+    violations,
+    traceHash: world.traceHash,
+    stats: {
+      events: world.sim.eventsDelivered,
+      simulatedMs: world.nowUs / 1000,
+      wallMs: options.wallClockMs ? Math.round(options.wallClockMs() - run.startedMs) : 0,
+      recordsSent: records.sent,
+      recordsAcked: records.acked,
+      recordsPolled: 0,
+    },
+    replay: `npx kafkaesque run ${shellQuote(scenario.source)} --seed ${shellQuote(String(seed))}${durationFlag}`,
+    detail: {
+      nodes: world.machines().map((m) => ({ id: m.id, name: m.name, rack: m.rack })),
+      faults: run.nemesis.intervals,
+      faultWindowUs: run.faultWindowUs,
+      endUs: world.nowUs,
+      writes,
+    },
+  };
+}

@@ -305,6 +305,8 @@ export class ReplicaManager {
   /** After anything that may move a partition's HW: complete waiting produces and consumer fetches. */
   private onHighWatermarkMaybeChanged(key: string): void {
     const p = this.partitions.get(key);
+    // Recorded even when unchanged: it also marks ISR and role changes, after which the online
+    // invariants must look again.
     if (p !== undefined && p.isLeader) this.host.record({ type: 'high-watermark', partition: key, leaderEpoch: p.leaderEpoch, hw: p.log.highWatermark, leo: p.log.logEndOffset });
     const set = this.delayedProduces.get(key);
     if (set !== undefined) for (const op of [...set]) this.tryCompleteProduce(op);

@@ -13,7 +13,6 @@ import { compareOffsetAndEpoch, RaftLog, type RaftEntry } from './raft-log.js';
 import {
   MAX_FETCH_WAIT_MS,
   NO_HIGH_WATERMARK,
-  NO_LEADER,
   isRaftMessage,
   raftWireSize,
   type LeaderChangeMessage,
