@@ -24,6 +24,10 @@ export type HistorySink = (timeUs: TimeUs, node: NodeId, entry: HistoryEntry) =>
 export interface MachineEnvironment {
   readonly sim: Simulator;
   send(from: NodeId, to: NodeId, message: Message): void;
+  /** `from` closes its connection to `to`. */
+  disconnect(from: NodeId, to: NodeId): void;
+  /** The machine's process stopped: its connections are gone. */
+  processStopped(id: NodeId): void;
   readonly history: HistorySink;
 }
 
@@ -147,6 +151,7 @@ export class Machine implements EventTarget {
     this.node = undefined;
     this.backlog = [];
     this.disk.processCrashed();
+    this.env.processStopped(this.id);
   }
 
   /**
@@ -265,6 +270,11 @@ export class Machine implements EventTarget {
     if (this.isLive(incarnation)) this.env.send(this.id, to, message);
   }
 
+  /** @internal */
+  disconnect(incarnation: number, peer: NodeId): void {
+    if (this.isLive(incarnation)) this.env.disconnect(this.id, peer);
+  }
+
   /** @internal Timer delays are local durations; drift stretches or shrinks them in true time. */
   setTimer(incarnation: number, name: string, delayUs: DurationUs, data: unknown): TimerId {
     if (!Number.isFinite(delayUs) || delayUs < 0) {
@@ -341,6 +351,10 @@ class ProcessContext implements NodeContext {
 
   send<M extends Message>(to: NodeId, message: M): void {
     this.machine.send(this.incarnation, to, message);
+  }
+
+  disconnect(peer: NodeId): void {
+    this.machine.disconnect(this.incarnation, peer);
   }
 
   setTimer(name: string, delayUs: DurationUs, data?: unknown): TimerId {

@@ -16,6 +16,17 @@ import type { Message, NodeId } from './node.js';
  * Self-sends (a node sending to itself) go over the loopback interface: they are delivered with
  * zero latency, are never lost, duplicated or blocked (iptables partitions in Jepsen filter
  * traffic between hosts, not `lo`), and `setLink(a, a)`/`blockOneWay(a, a)` are rejected.
+ *
+ * Each directed link behaves as one TCP connection (Kafka keeps one connection per peer and
+ * answers its requests in order). A partition stalls the connection rather than punching holes in
+ * it: what is sent into a partition, or arrives while one is up, is held (TCP retransmits it) and
+ * delivered in order once the partition heals, with everything sent after it queued behind. A
+ * connection is reset, and what it holds is dropped, when:
+ * - either end calls `disconnect` (Kafka's NetworkClient closes a connection when a request on it
+ *   times out: NetworkClient.handleTimedOutRequests), which also drops answers in flight to it;
+ * - an end's process stops (the kernel closes its sockets; a restarted process starts afresh);
+ * - it has held data for longer than `connectionTimeoutMs` when the partition heals (the peer's
+ *   request timeout, 30 s for Kafka's clients and replica fetchers, has closed it by then).
  */
 
 /** The behaviour of one directed link. */
@@ -29,6 +40,11 @@ export interface LinkConfig {
   duplicateRate: number;
   /** False (the default) keeps each directed link FIFO, as a TCP connection does. */
   reorder: boolean;
+  /**
+   * How long a connection may hold data across a partition before it counts as reset (default
+   * 30000: Kafka's `request.timeout.ms` and `replica.socket.timeout.ms`).
+   */
+  connectionTimeoutMs: number;
 }
 
 /** Where a node sits; the rack and region latency matrices are keyed by these. */
@@ -41,7 +57,7 @@ export type DeliverFn = (from: NodeId, to: NodeId, message: Message) => void;
 
 /**
  * Counters since the network was built. Once nothing is in flight,
- * `sent + duplicated === delivered + dropped + blocked`.
+ * `sent + duplicated === delivered + dropped + blocked + held`.
  */
 export interface NetworkStats {
   sent: number;
@@ -50,15 +66,19 @@ export interface NetworkStats {
   dropped: number;
   /** Extra copies scheduled (`duplicateRate`). */
   duplicated: number;
-  /** Dropped by a partition, at send time or on arrival. */
+  /** Dropped because their connection was reset (by `disconnect`, a process stop, or a partition outlasting `connectionTimeoutMs`). */
   blocked: number;
+  /** Held now by connections stalled behind a partition (a gauge, not a counter). */
+  held: number;
 }
 
 /** Node ids are packed into link keys as `from * 2^21 + to`, which stays a safe integer. */
 const NODE_ID_LIMIT = 2 ** 21;
 const DEFAULT_SIZE_BYTES = 100;
 const DEFAULT_PLACEMENT = 'default';
-const LINK_CONFIG_KEYS: ReadonlySet<string> = new Set(['latency', 'bandwidthBytesPerSec', 'lossRate', 'duplicateRate', 'reorder']);
+const LINK_CONFIG_KEYS: ReadonlySet<string> = new Set(['latency', 'bandwidthBytesPerSec', 'lossRate', 'duplicateRate', 'reorder', 'connectionTimeoutMs']);
+/** Set in an event's kind to mark the release of a link's held messages (the low bits are the link index). */
+const RELEASE_KIND = 1 << 30;
 
 const BUILTIN_DEFAULTS: LinkConfig = {
   latency: { distribution: 'constant', ms: 0.5 },
@@ -66,6 +86,7 @@ const BUILTIN_DEFAULTS: LinkConfig = {
   lossRate: 0,
   duplicateRate: 0,
   reorder: false,
+  connectionTimeoutMs: 30_000,
 };
 
 const LOOPBACK: LinkConfig = {
@@ -74,6 +95,7 @@ const LOOPBACK: LinkConfig = {
   lossRate: 0,
   duplicateRate: 0,
   reorder: false,
+  connectionTimeoutMs: Infinity,
 };
 
 /** A validated `setLink` patch, with its latency compiled once. */
@@ -93,6 +115,17 @@ class Link {
   lossRate = 0;
   duplicateRate = 0;
   reorder = false;
+  connectionTimeoutUs = 0;
+  /** Messages stalled behind a partition, in order (allocated on the first stall). */
+  held: Message[] | undefined = undefined;
+  /** When the oldest held message was held. */
+  heldSinceUs: TimeUs = 0;
+  /** Whether a release of the held messages is scheduled. */
+  releaseScheduled = false;
+  /** Arrival events scheduled, and handled, on this link; arrivals up to `discardThrough` died with a reset. */
+  scheduledCount = 0;
+  arrivedCount = 0;
+  discardThrough = 0;
   /** When the link finishes transmitting what is already queued on it. */
   linkFreeAtUs: TimeUs = 0;
   /** The latest arrival scheduled on this link: the FIFO floor for the next one. */
@@ -130,7 +163,9 @@ export class Network implements EventTarget {
   private readonly isolated = new Set<NodeId>();
   /** Directed link keys that drop everything (partition, bridge, one-way blocks). */
   private readonly blockedLinks = new Set<number>();
-  private readonly counters: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, blocked: 0 };
+  /** Links holding messages behind a partition, in the order they stalled. */
+  private readonly stalledLinks = new Set<Link>();
+  private readonly counters: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, blocked: 0, held: 0 };
 
   constructor(
     private readonly sim: Simulator,
@@ -243,11 +278,10 @@ export class Network implements EventTarget {
    * (serialisation at the link's bandwidth), then travels for a latency sample, and arrives no
    * earlier than the previous arrival on the same link unless the link reorders.
    *
-   * A message sent across a partition is dropped at once, even if the partition heals before
-   * it would have arrived: the sender's packets die at the filter, and modelling TCP
-   * retransmission is the protocol layer's business. A lost message has still used the link's
-   * bandwidth (it died on the wire); a blocked one has not. Loss is decided before duplication,
-   * so a message is lost, delivered once, or delivered twice.
+   * A message sent across a partition is held by its connection (TCP retransmits it) and goes
+   * when the partition heals, unless the connection is reset first (see the class comment).
+   * A lost message has still used the link's bandwidth (it died on the wire). Loss is decided
+   * before duplication, so a message is lost, delivered once, or delivered twice.
    *
    * Allocates nothing per message once the link exists: the event's kind is the link index
    * and its payload is the message itself.
@@ -261,8 +295,13 @@ export class Network implements EventTarget {
       return;
     }
     if (link.configVersion !== this.configVersion) this.refresh(link);
+    if (link.held !== undefined && link.held.length > 0) {
+      // Behind a stall: queue after what is held, so the connection stays in order.
+      this.hold(link, message);
+      return;
+    }
     if (this.isBlocked(from, to)) {
-      this.counters.blocked++;
+      this.hold(link, message);
       return;
     }
     const sentUs = this.transmit(link, sizeBytes);
@@ -291,24 +330,114 @@ export class Network implements EventTarget {
     // TCP delivers a connection's bytes in order: a fast packet waits for the slow one before it.
     if (!link.reorder && arrivalUs < link.lastArrivalUs) arrivalUs = link.lastArrivalUs;
     if (arrivalUs > link.lastArrivalUs) link.lastArrivalUs = arrivalUs;
+    link.scheduledCount++;
     this.sim.schedule(arrivalUs, this, link.index, message);
   }
 
   /**
    * A message arrives. Partitions are checked again here: Jepsen's partitions are iptables
    * DROP rules on the receiving host's INPUT chain, so a packet already in flight when the
-   * partition starts is dropped when it arrives.
+   * partition starts does not get through; its connection holds it until the partition heals.
    */
   handleEvent(kind: number, payload: unknown): void {
-    const link = this.linksByIndex[kind];
+    const link = this.linksByIndex[kind & ~RELEASE_KIND];
     // Not `invariant(...)`: its message would be built on every delivery.
     if (link === undefined) throw new InvariantError(`network delivery for unknown link index ${kind}`);
-    if (!link.loopback && this.isBlocked(link.from, link.to)) {
+    if ((kind & RELEASE_KIND) !== 0) return this.release(link);
+    if (link.loopback) {
+      this.counters.delivered++;
+      this.deliver(link.from, link.to, payload as Message);
+      return;
+    }
+    if (++link.arrivedCount <= link.discardThrough) {
       this.counters.blocked++;
+      return;
+    }
+    if ((link.held !== undefined && link.held.length > 0) || this.isBlocked(link.from, link.to)) {
+      this.hold(link, payload as Message);
       return;
     }
     this.counters.delivered++;
     this.deliver(link.from, link.to, payload as Message);
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  private hold(link: Link, message: Message): void {
+    if (link.held === undefined) link.held = [];
+    if (link.held.length === 0) {
+      link.heldSinceUs = this.sim.nowUs;
+      this.stalledLinks.add(link);
+    }
+    link.held.push(message);
+    this.counters.held++;
+  }
+
+  /** After a block is lifted: every stalled link that can now get through schedules its release. */
+  private releaseStalled(): void {
+    for (const link of this.stalledLinks) {
+      if (link.releaseScheduled || this.isBlocked(link.from, link.to)) continue;
+      if (link.configVersion !== this.configVersion) this.refresh(link);
+      let atUs = this.sim.nowUs + link.latencyModel.sampleUs(link.latencyRng);
+      if (!link.reorder && atUs < link.lastArrivalUs) atUs = link.lastArrivalUs;
+      link.releaseScheduled = true;
+      this.sim.schedule(atUs, this, link.index | RELEASE_KIND);
+    }
+  }
+
+  /** The retransmissions get through: everything held is delivered in order, unless the connection has timed out. */
+  private release(link: Link): void {
+    link.releaseScheduled = false;
+    const held = link.held;
+    if (held === undefined || held.length === 0 || this.isBlocked(link.from, link.to)) return;
+    if (this.sim.nowUs - link.heldSinceUs > link.connectionTimeoutUs) return this.dropHeld(link);
+    link.held = undefined;
+    this.stalledLinks.delete(link);
+    this.counters.held -= held.length;
+    for (const message of held) {
+      this.counters.delivered++;
+      this.deliver(link.from, link.to, message);
+    }
+  }
+
+  private dropHeld(link: Link): void {
+    const count = link.held === undefined ? 0 : link.held.length;
+    if (count === 0) return;
+    link.held = undefined;
+    this.stalledLinks.delete(link);
+    this.counters.held -= count;
+    this.counters.blocked += count;
+  }
+
+  /**
+   * `node` closes its connection to `peer` (as Kafka's NetworkClient does when a request times
+   * out): what either direction holds is dropped, and so is what is in flight to `node`, whose
+   * socket is gone. What `node` already put on the wire still reaches `peer`, which reads it
+   * before it sees the close.
+   */
+  disconnect(node: NodeId, peer: NodeId): void {
+    this.knownPair(node, peer, 'disconnect');
+    if (node === peer) return;
+    const out = this.linksByKey.get(linkKey(node, peer));
+    if (out !== undefined) this.dropHeld(out);
+    const back = this.linksByKey.get(linkKey(peer, node));
+    if (back !== undefined) this.resetInbound(back);
+  }
+
+  /** `node`'s process stopped: every connection to or from it is gone with it. */
+  resetConnections(node: NodeId): void {
+    this.knownPlacement(node, 'resetConnections');
+    for (const link of this.linksByIndex) {
+      if (link.loopback) continue;
+      if (link.from === node) this.dropHeld(link);
+      else if (link.to === node) this.resetInbound(link);
+    }
+  }
+
+  private resetInbound(link: Link): void {
+    this.dropHeld(link);
+    // On a FIFO link the arrivals come in scheduling order, so counting them says which are old.
+    if (!link.reorder) link.discardThrough = link.scheduledCount;
   }
 
   private linkFor(from: NodeId, to: NodeId): Link {
@@ -337,6 +466,7 @@ export class Network implements EventTarget {
     link.lossRate = config.lossRate;
     link.duplicateRate = config.duplicateRate;
     link.reorder = config.reorder;
+    link.connectionTimeoutUs = config.connectionTimeoutMs * 1000;
     link.configVersion = this.configVersion;
   }
 
@@ -375,6 +505,7 @@ export class Network implements EventTarget {
         for (const a of groups[g]) for (const b of groups[h]) this.blockedLinks.delete(linkKey(a, b));
       }
     }
+    this.releaseStalled();
   }
 
   /** Drops `from → to` while `to → from` still works: the asymmetric partitions that confuse failure detectors. */
@@ -382,6 +513,13 @@ export class Network implements EventTarget {
     this.knownPair(from, to, 'blockOneWay');
     if (from === to) throw new SimulationError(`blockOneWay(${from}, ${to}): self-sends use loopback and are never blocked`);
     this.blockedLinks.add(linkKey(from, to));
+  }
+
+  /** Ends a `blockOneWay(from, to)`. */
+  unblockOneWay(from: NodeId, to: NodeId): void {
+    this.knownPair(from, to, 'unblockOneWay');
+    this.blockedLinks.delete(linkKey(from, to));
+    this.releaseStalled();
   }
 
   /**
@@ -407,12 +545,14 @@ export class Network implements EventTarget {
   rejoin(node: NodeId): void {
     this.knownPlacement(node, 'rejoin');
     this.isolated.delete(node);
+    this.releaseStalled();
   }
 
-  /** Removes every block. Messages already dropped stay dropped. */
+  /** Removes every block; stalled connections deliver what they hold (messages already dropped stay dropped). */
   heal(): void {
     this.isolated.clear();
     this.blockedLinks.clear();
+    this.releaseStalled();
   }
 
   /** Whether a message sent now from `from` to `to` would get past the partitions. */
@@ -493,6 +633,10 @@ function validatePatch(patch: Partial<LinkConfig>, where: string): LatencyModel 
   }
   if (patch.reorder !== undefined && typeof patch.reorder !== 'boolean') {
     throw new SimulationError(`${where}: reorder must be a boolean, got ${String(patch.reorder)}`);
+  }
+  const timeout = patch.connectionTimeoutMs;
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+    throw new SimulationError(`${where}: connectionTimeoutMs must be a number ≥ 0 (or Infinity), got ${String(timeout)}`);
   }
   return patch.latency === undefined ? undefined : LatencyModel.from(patch.latency);
 }

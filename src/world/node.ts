@@ -38,6 +38,11 @@ export interface NodeContext {
   /** The machine's local clock: true time with the machine's skew and drift. */
   nowUs(): TimeUs;
   send<M extends Message>(to: NodeId, message: M): void;
+  /**
+   * Closes this node's connection to `peer` (Kafka's clients do so when a request times out):
+   * whatever the connection still holds, either way, is dropped. The next send opens a new one.
+   */
+  disconnect(peer: NodeId): void;
   /** Fires `onTimer(name, data)` after `delayUs` of local time (drift applies). */
   setTimer(name: string, delayUs: DurationUs, data?: unknown): TimerId;
   cancelTimer(id: TimerId): void;

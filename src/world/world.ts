@@ -18,7 +18,16 @@ export interface WorldOptions {
   history?: HistorySink;
   /** Called after each entry is recorded (by either sink): online checkers hook in here. */
   onHistory?: HistorySink;
+  /**
+   * Observers of the network, for reports (a message-sequence diagram): called when a node sends
+   * and when a message is handed to its destination. Off unless given; they must not act on the world.
+   */
+  onSend?: MessageObserver;
+  onDeliver?: MessageObserver;
 }
+
+/** Sees one message going out (`onSend`) or arriving (`onDeliver`) at `timeUs`. */
+export type MessageObserver = (timeUs: TimeUs, from: NodeId, to: NodeId, message: Message) => void;
 
 export interface AddMachineOptions {
   id: NodeId;
@@ -52,6 +61,8 @@ export class World {
   private readonly machineList: Machine[] = [];
   private readonly diskDefaults: Partial<DiskConfig>;
   private readonly historySink: HistorySink;
+  private readonly onSend: MessageObserver | undefined;
+  private readonly onDeliver: MessageObserver | undefined;
 
   constructor(options: WorldOptions) {
     this.sim = new Simulator({ seed: options.seed, traceSink: options.traceSink });
@@ -62,6 +73,8 @@ export class World {
       sink(timeUs, node, entry);
       listener(timeUs, node, entry);
     };
+    this.onSend = options.onSend;
+    this.onDeliver = options.onDeliver;
     this.network = new Network(this.sim, this.sim.rng.fork('network'), (from, to, message) => this.deliver(from, to, message), options.network);
   }
 
@@ -75,7 +88,13 @@ export class World {
     this.network.addNode(options.id, { rack, region });
     const disk = new Disk(this.sim, this.sim.rng.fork(`disk/${name}`), name, { ...this.diskDefaults, ...options.disk });
     const machine = new Machine(
-      { sim: this.sim, send: (from, to, message) => this.network.send(from, to, message), history: this.historySink },
+      {
+        sim: this.sim,
+        send: this.onSend === undefined ? (from, to, message) => this.network.send(from, to, message) : (from, to, message) => this.observedSend(from, to, message),
+        disconnect: (from, to) => this.network.disconnect(from, to),
+        processStopped: (id) => this.network.resetConnections(id),
+        history: this.historySink,
+      },
       { id: options.id, name, rack, region, factory: options.factory, clock: options.clock },
       disk,
     );
@@ -112,7 +131,13 @@ export class World {
     return this.sim.traceHash;
   }
 
+  private observedSend(from: NodeId, to: NodeId, message: Message): void {
+    this.onSend?.(this.sim.nowUs, from, to, message);
+    this.network.send(from, to, message);
+  }
+
   private deliver(from: NodeId, to: NodeId, message: Message): void {
+    this.onDeliver?.(this.sim.nowUs, from, to, message);
     const m = this.machinesById.get(to);
     if (m !== undefined) m.receive(from, message);
   }

@@ -45,7 +45,7 @@ function harness(seed: number | string, count: number, defaults?: Partial<LinkCo
 
 function expectConservation(net: Network): void {
   const s = net.stats();
-  expect(s.sent + s.duplicated).toBe(s.delivered + s.dropped + s.blocked);
+  expect(s.sent + s.duplicated).toBe(s.delivered + s.dropped + s.blocked + s.held);
 }
 
 /** Every distribution the latency model knows, with parameters wide enough to reorder. */
@@ -236,7 +236,7 @@ function sendAllPairs(h: Harness): Map<number, [number, number]> {
 }
 
 describe('partitions block exactly what they name', () => {
-  it('drops every message between a blocked pair, delivers every other one, and delivers all after heal()', () => {
+  it('holds every message between a blocked pair, delivers every other one, and delivers the held ones in order after heal()', () => {
     fc.assert(
       fc.property(fc.integer(), fc.array(faultArb, { minLength: 1, maxLength: 4 }), fc.boolean(), (seed, faults, inFlight) => {
         const h = harness(seed, PARTITION_NODES, { latency: { distribution: 'exponential', meanMs: 2 } });
@@ -251,27 +251,86 @@ describe('partitions block exactly what they name', () => {
           expect(h.net.canReach(from, to)).toBe(!blocked(from, to));
           expect(delivered.has(id), `${from}→${to}`).toBe(!blocked(from, to));
         }
-        expect(h.net.stats().blocked).toBe([...pairOf.values()].filter(([from, to]) => blocked(from, to)).length);
+        const heldCount = [...pairOf.values()].filter(([from, to]) => blocked(from, to)).length;
+        expect(h.net.stats()).toMatchObject({ held: heldCount, blocked: 0 });
 
+        // Sent after the held ones, on the same connections, before the heal: they queue behind.
+        const behind = sendAllPairs(h);
         h.net.heal();
         h.deliveries.length = 0;
         const healed = sendAllPairs(h);
         h.sim.runUntil({});
-        expect(new Set(h.deliveries.map((d) => d.id))).toEqual(new Set(healed.keys()));
+        expect(new Set(h.deliveries.map((d) => d.id))).toEqual(
+          new Set([...pairOf.keys()].filter((id) => !delivered.has(id)).concat([...behind.keys(), ...healed.keys()])),
+        );
+        // Each connection stays in send order.
+        const lastIdOn = new Map<string, number>();
+        for (const d of h.deliveries) {
+          const key = `${d.from}>${d.to}`;
+          expect(d.id, key).toBeGreaterThan(lastIdOn.get(key) ?? -1);
+          lastIdOn.set(key, d.id);
+        }
+        expect(h.net.stats().held).toBe(0);
         expectConservation(h.net);
       }),
       { numRuns: 300 },
     );
   });
 
-  it('drops a message sent during a partition even if the partition heals before it would arrive', () => {
+  it('a message sent into a partition arrives after the heal, one latency later (TCP retransmits it)', () => {
     const h = harness(1, 2, { latency: { distribution: 'constant', ms: 10 } });
     h.net.isolate(1);
-    h.send(0, 1);
+    const id = h.send(0, 1);
+    h.sim.runUntil(5_000);
     h.net.heal();
     h.sim.runUntil({});
-    expect(h.deliveries).toEqual([]);
-    expect(h.net.stats()).toMatchObject({ sent: 1, delivered: 0, blocked: 1 });
+    expect(h.deliveries.map((d) => [d.id, d.atUs])).toEqual([[id, 15_000]]);
+    expect(h.net.stats()).toMatchObject({ sent: 1, delivered: 1, blocked: 0, held: 0 });
+  });
+
+  it('a connection stalled longer than connectionTimeoutMs is reset when the partition heals: what it held is dropped', () => {
+    const h = harness(1, 2, { latency: { distribution: 'constant', ms: 1 }, connectionTimeoutMs: 30_000 });
+    h.net.isolate(1);
+    h.send(0, 1);
+    h.sim.runUntil(31_000_000);
+    h.net.heal();
+    const after = h.send(0, 1);
+    h.sim.runUntil({});
+    expect(h.deliveries.map((d) => d.id)).toEqual([]);
+    expect(h.net.stats()).toMatchObject({ sent: 2, delivered: 0, blocked: 2, held: 0 });
+    // The next message opens a new connection.
+    const fresh = h.send(0, 1);
+    h.sim.runUntil({});
+    expect(h.deliveries.map((d) => d.id)).toEqual([fresh]);
+    expect(after).toBeLessThan(fresh);
+  });
+
+  it('disconnect drops what the connection holds both ways and the answers in flight to the closer, but not what it already sent', () => {
+    const h = harness(1, 2, { latency: { distribution: 'constant', ms: 10 } });
+    const request = h.send(0, 1);
+    const answer = h.send(1, 0);
+    h.net.blockOneWay(1, 0);
+    const heldAnswer = h.send(1, 0);
+    h.net.disconnect(0, 1);
+    h.net.unblockOneWay(1, 0);
+    const next = h.send(1, 0);
+    h.sim.runUntil({});
+    expect(h.deliveries.map((d) => d.id)).toEqual([request, next]);
+    expect(answer).toBeLessThan(heldAnswer);
+    expect(h.net.stats()).toMatchObject({ sent: 4, delivered: 2, blocked: 2, held: 0 });
+  });
+
+  it('a process that stops takes its connections with it: held messages to and from it are dropped', () => {
+    const h = harness(1, 3, { latency: { distribution: 'constant', ms: 1 } });
+    h.net.isolate(1);
+    h.send(0, 1);
+    h.send(1, 2);
+    const other = h.send(0, 2);
+    h.net.resetConnections(1);
+    h.net.heal();
+    h.sim.runUntil({});
+    expect(h.deliveries.map((d) => d.id)).toEqual([other]);
+    expect(h.net.stats()).toMatchObject({ blocked: 2, held: 0 });
   });
 
   it('blocks one way only: the reverse direction still works', () => {
@@ -416,9 +475,9 @@ describe('latency matrix precedence: setLink > rack pair > region pair > default
     h.net.setRackLatency('a', 'a', constant(3));
     h.net.setLink(0, 1, { latency: constant(9) });
     h.net.setLink(0, 1, { lossRate: 0.5 });
-    expect(h.net.linkConfig(0, 1)).toEqual({ latency: constant(9), bandwidthBytesPerSec: Infinity, lossRate: 0.5, duplicateRate: 0, reorder: false });
+    expect(h.net.linkConfig(0, 1)).toEqual({ latency: constant(9), bandwidthBytesPerSec: Infinity, lossRate: 0.5, duplicateRate: 0, reorder: false, connectionTimeoutMs: 30_000 });
     h.net.clearLink(0, 1);
-    expect(h.net.linkConfig(0, 1)).toEqual({ latency: constant(3), bandwidthBytesPerSec: Infinity, lossRate: 0, duplicateRate: 0, reorder: false });
+    expect(h.net.linkConfig(0, 1)).toEqual({ latency: constant(3), bandwidthBytesPerSec: Infinity, lossRate: 0, duplicateRate: 0, reorder: false, connectionTimeoutMs: 30_000 });
   });
 });
 

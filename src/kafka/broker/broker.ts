@@ -212,7 +212,12 @@ export class Broker implements Node {
 
   private request(to: number, message: KafkaMessage, timeoutMs: number, onResponse: (r: Response | undefined) => void): void {
     const correlationId = this.inFlight.newCorrelationId();
-    this.inFlight.register(correlationId, { destination: to, onResponse, onTimeout: () => onResponse(undefined) }, Math.round(timeoutMs * 1000));
+    const onTimeout = () => {
+      // NetworkClient.handleTimedOutRequests: a timed-out request closes its connection.
+      this.ctx.disconnect(to);
+      onResponse(undefined);
+    };
+    this.inFlight.register(correlationId, { destination: to, onResponse, onTimeout }, Math.round(timeoutMs * 1000));
     this.ctx.send(to, Object.assign({}, message, { correlationId }));
   }
 

@@ -153,7 +153,7 @@ export class KafkaRaftClient {
     this.random = ctx.rng.fork('raft');
     this.store = new FileQuorumStateStore(ctx.disk);
     this.log = new RaftLog(ctx.disk);
-    this.requests = new RequestManager(this.config.requestTimeoutMs * 1000, this.config.retryBackoffMs * 1000);
+    this.requests = new RequestManager(this.config.requestTimeoutMs * 1000, this.config.retryBackoffMs * 1000, (to) => ctx.disconnect(to));
     this.quorum = new QuorumState(
       {
         localId: options.nodeId,

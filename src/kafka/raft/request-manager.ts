@@ -21,6 +21,8 @@ export class RequestManager {
   constructor(
     private readonly requestTimeoutUs: number,
     private readonly retryBackoffUs: number,
+    /** A request timed out: the network client closes the connection (NetworkClient.handleTimedOutRequests). */
+    private readonly onTimeout: (destination: number) => void = () => {},
   ) {}
 
   newCorrelationId(): number {
@@ -76,10 +78,11 @@ export class RequestManager {
   }
 
   /** A request that timed out counts as a failure: back off before the next. */
-  private expire(_destination: number, c: ConnectionState, nowUs: number): void {
+  private expire(destination: number, c: ConnectionState, nowUs: number): void {
     if (c.inFlight !== undefined && nowUs >= c.untilUs) {
       c.inFlight = undefined;
       c.untilUs = nowUs + this.retryBackoffUs;
+      this.onTimeout(destination);
     }
   }
 }

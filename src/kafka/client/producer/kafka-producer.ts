@@ -120,6 +120,7 @@ export class KafkaProducer implements Node {
       {
         nowMs: () => this.nowMs(),
         send: (to, message) => ctx.send(to, message),
+        disconnect: (to) => ctx.disconnect(to),
         setTimer: (name, delayUs, data) => ctx.setTimer(name, delayUs, data),
         cancelTimer: (id) => ctx.cancelTimer(id),
       },

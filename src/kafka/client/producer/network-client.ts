@@ -20,6 +20,8 @@ export const PRODUCER_REQUEST_TIMEOUT_TIMER = 'producer-request-timeout';
 export interface NetworkHost {
   nowMs(): number;
   send(to: number, message: KafkaMessage): void;
+  /** Closes the connection to `to` at the network level: what it still holds is dropped. */
+  disconnect(to: number): void;
   setTimer(name: string, delayUs: number, data: unknown): number;
   cancelTimer(id: number): void;
 }
@@ -94,6 +96,7 @@ export class NetworkClient {
 
   /** Closes the connection to `node`: every request in flight on it fails as disconnected. */
   disconnect(node: number): void {
+    this.host.disconnect(node);
     const failed: PendingRequest[] = [];
     for (const [id, entry] of this.pending) {
       if (entry.destination !== node) continue;
