@@ -8,6 +8,9 @@ import {
 } from '../protocol/messages.js';
 import { CURRENT_KAFKA, type ProtocolSwitches } from '../protocol/switches.js';
 import type { DiskCompletion } from '../../world/disk.js';
+import { MetadataImage } from '../metadata/metadata-image.js';
+import type { MetadataRecord } from '../metadata/metadata-records.js';
+import { KafkaRaftClient, type CommittedEntry } from '../raft/kafka-raft-client.js';
 import type { Message, Node, NodeContext, NodeId } from '../../world/node.js';
 import { DEFAULT_BROKER_CONFIG, logConfigFor, type BrokerConfig } from './broker-config.js';
 import { LogManager } from './log/log-manager.js';
@@ -23,6 +26,12 @@ export interface BrokerOptions {
   readonly controllerIds: readonly number[];
   readonly config?: Partial<BrokerConfig>;
   readonly switches?: Partial<ProtocolSwitches>;
+  /**
+   * Follow the metadata log as a Raft observer, fetching it from the active controller (on by
+   * default, as every KRaft broker does). Test rigs without a controller quorum turn it off and
+   * hand the broker MetadataUpdate messages instead.
+   */
+  readonly followMetadataLog?: boolean;
 }
 
 const HEARTBEAT_TIMER = 'heartbeat';
@@ -62,6 +71,10 @@ export class Broker implements Node {
   private readonly inFlight: InFlightRequests<Response>;
   /** Continuations waiting for a disk op (a flush) to complete. */
   private readonly afterOps = new Map<number, (() => void)[]>();
+  /** The metadata log, fetched from the active controller (BrokerServer's RaftManager as an observer). */
+  private readonly metadataLog: KafkaRaftClient | undefined;
+  /** The cluster as this broker's copy of the metadata log says, up to what it has seen committed. */
+  readonly metadataImage = new MetadataImage();
 
   constructor(
     private readonly ctx: NodeContext,
@@ -93,6 +106,42 @@ export class Broker implements Node {
       },
       this.logs,
     );
+    if (options.followMetadataLog !== false) {
+      this.metadataImage.trackChanges();
+      this.metadataLog = new KafkaRaftClient(ctx, {
+        nodeId: this.brokerId,
+        voters: options.controllerIds,
+        observer: true,
+        onCommit: (entries) => this.onMetadataCommitted(entries),
+      });
+    }
+  }
+
+  /**
+   * BrokerMetadataPublisher: committed metadata records are folded into the broker's image, and
+   * the delta goes to the replica manager (ReplicaManager.applyDelta), which becomes leader or
+   * follower in the new epochs. Each broker sees a change when its own fetch brings it in.
+   */
+  private onMetadataCommitted(entries: CommittedEntry[]): void {
+    const fromOffset = this.metadataImage.offset;
+    for (const e of entries) this.metadataImage.apply(e.record as MetadataRecord, e.offset);
+    const changed = this.metadataImage.takeChanges();
+    this.ctx.record({ type: 'broker-metadata', broker: this.brokerId, offset: this.metadataImage.offset });
+    this.replicaManager.applyMetadata({
+      type: 'MetadataUpdate',
+      fromOffset,
+      metadataOffset: this.metadataImage.offset,
+      brokers: changed.brokers,
+      partitions: changed.partitions,
+      topicConfigs: changed.topics,
+      sizeBytes: 0,
+    });
+  }
+
+  /** The metadata quorum as this broker sees it (an observer's view). */
+  get metadataQuorum(): { leaderId: number | undefined; epoch: number; highWatermark: number | undefined; logEndOffset: number } | undefined {
+    const r = this.metadataLog;
+    return r === undefined ? undefined : { leaderId: r.leaderId, epoch: r.epoch, highWatermark: r.highWatermark, logEndOffset: r.logEndOffset };
   }
 
   /** The broker epoch from the controller, or -1 before registration. */
@@ -114,6 +163,7 @@ export class Broker implements Node {
     // Topic overrides arrive with the metadata; until then logs load with the broker defaults.
     const recovered = this.logs.loadAll(this.nowMs(), () => logConfigFor(this.config, {}));
     this.ctx.record({ type: 'broker-start', broker: this.brokerId, incarnation: this.ctx.incarnation, logs: recovered.map((l) => ({ partition: `${l.topic}-${l.partition}`, leo: l.logEndOffset, hw: l.highWatermark })) });
+    this.metadataLog?.start();
     this.register();
     this.every(ISR_EXPIRATION_TIMER, this.config['replica.lag.time.max.ms'] / 2);
     this.every(HW_CHECKPOINT_TIMER, this.config['replica.high.watermark.checkpoint.interval.ms']);
@@ -122,6 +172,7 @@ export class Broker implements Node {
   }
 
   onMessage(from: NodeId, message: Message): void {
+    if (this.metadataLog?.handleMessage(from, message) === true) return;
     const m = message as KafkaMessage;
     switch (m.type) {
       case 'ProduceRequest':
@@ -156,6 +207,7 @@ export class Broker implements Node {
   }
 
   onTimer(name: string, data: unknown): void {
+    if (this.metadataLog?.handleTimer(name, data) === true) return;
     switch (name) {
       case REQUEST_TIMEOUT_TIMER:
         return this.inFlight.expire(data as number);
@@ -188,6 +240,7 @@ export class Broker implements Node {
   }
 
   onDiskComplete(completion: DiskCompletion): void {
+    if (this.metadataLog?.handleDiskComplete(completion) === true) return;
     this.logs.onDiskComplete(completion);
     const waiting = this.afterOps.get(completion.opId);
     if (waiting === undefined) return;

@@ -46,9 +46,9 @@ export interface ControllerOptions {
   /** KIP-996 pre-vote (on by default). */
   readonly preVote?: boolean;
   /**
-   * Push what changed to every registered broker after each commit, and catch up lagging brokers
-   * from their heartbeats (on by default). Kafka's brokers fetch the metadata log themselves as
-   * Raft observers; moving ours to that is the next step, and this switch turns the push off.
+   * Also push what changed to every registered broker after each commit, and catch up lagging
+   * brokers from their heartbeats (off by default). Kafka's brokers fetch the metadata log
+   * themselves as Raft observers, and ours do; the push serves test rigs whose brokers do not.
    */
   readonly pushMetadata?: boolean;
   readonly topics?: readonly TopicSpec[];
@@ -301,7 +301,7 @@ export class Controller implements Node {
     let shouldShutDown = false;
     const respond = (error: ErrorCode, isFenced: boolean) => () => {
       this.ctx.send(from, { type: 'BrokerHeartbeatResponse', correlationId: req.correlationId, error, isCaughtUp: reg !== undefined && req.currentMetadataOffset >= reg.brokerEpoch, isFenced, shouldShutDown, sizeBytes: wireSize(1) });
-      if (error === Errors.NONE && this.options.pushMetadata !== false && req.currentMetadataOffset < this.image.offset) this.sendMetadata(from, req.currentMetadataOffset);
+      if (error === Errors.NONE && this.options.pushMetadata === true && req.currentMetadataOffset < this.image.offset) this.sendMetadata(from, req.currentMetadataOffset);
     };
     if (reg === undefined || reg.brokerEpoch !== req.brokerEpoch) return { records: [], reply: respond(Errors.STALE_BROKER_EPOCH, true) };
     const hb = this.heartbeats.get(req.brokerId) ?? { lastContactMs: nowMs, fenced: reg.fenced, metadataOffset: -1 };
@@ -485,7 +485,7 @@ export class Controller implements Node {
   // ------------------------------------------------------------ telling the brokers
 
   private pushMetadata(): void {
-    if (!this.active || this.options.pushMetadata === false) return;
+    if (!this.active || this.options.pushMetadata !== true) return;
     const from = this.pushedOffset;
     if (this.image.offset <= from) return;
     this.pushedOffset = this.image.offset;

@@ -28,6 +28,31 @@ export class MetadataImage {
   private readonly topicChangedAt = new Map<string, number>();
   /** The offset of the last record applied, -1 for an empty log. */
   offset = -1;
+  /** What `apply` touched since the last `takeChanges()`, when tracking (a broker applying deltas). */
+  private changes: { brokers: Set<number>; partitions: Set<string>; topics: Set<string> } | undefined;
+
+  /** From now on, remember what each `apply` touches, for `takeChanges`. */
+  trackChanges(): void {
+    this.changes ??= { brokers: new Set(), partitions: new Set(), topics: new Set() };
+  }
+
+  /**
+   * The latest state of everything touched since the last call, in the order first touched
+   * (MetadataDelta, as a broker's MetadataPublisher receives it), and forgets it.
+   */
+  takeChanges(): { brokers: BrokerState[]; partitions: PartitionState[]; topics: { topic: string; config: Record<string, string | number | boolean> }[] } {
+    const c = this.changes;
+    invariant(c !== undefined, 'takeChanges() without trackChanges()');
+    const out = {
+      brokers: [...c.brokers].map((id) => this.brokers.get(id) as BrokerState),
+      partitions: [...c.partitions].map((key) => this.partitions.get(key) as PartitionState),
+      topics: [...c.topics].map((topic) => ({ topic, config: this.topics.get(topic) ?? {} })),
+    };
+    c.brokers.clear();
+    c.partitions.clear();
+    c.topics.clear();
+    return out;
+  }
 
   apply(record: MetadataRecord, offset: number): void {
     invariant(offset > this.offset, `metadata record at ${offset} applied after ${this.offset}`);
@@ -43,6 +68,7 @@ export class MetadataImage {
           rack: record.rack,
         });
         this.brokerChangedAt.set(record.brokerId, offset);
+        this.changes?.brokers.add(record.brokerId);
         return;
       case 'BrokerRegistrationChangeRecord': {
         const b = this.brokers.get(record.brokerId);
@@ -53,21 +79,25 @@ export class MetadataImage {
           inControlledShutdown: record.inControlledShutdown ?? b.inControlledShutdown,
         });
         this.brokerChangedAt.set(record.brokerId, offset);
+        this.changes?.brokers.add(record.brokerId);
         return;
       }
       case 'TopicRecord':
         if (!this.topics.has(record.name)) this.topics.set(record.name, {});
         this.topicChangedAt.set(record.name, offset);
+        this.changes?.topics.add(record.name);
         return;
       case 'ConfigRecord':
         this.topics.set(record.topic, { ...this.topics.get(record.topic), [record.name]: record.value });
         this.topicChangedAt.set(record.topic, offset);
+        this.changes?.topics.add(record.topic);
         return;
       case 'PartitionRecord': {
         const key = tpKey(record.topic, record.partition);
         const { type: _type, ...fields } = record;
         this.partitions.set(key, { ...fields, elr: [], lastKnownElr: [], leaderRecovering: false });
         this.partitionChangedAt.set(key, offset);
+        this.changes?.partitions.add(key);
         return;
       }
       case 'PartitionChangeRecord': {
@@ -87,6 +117,7 @@ export class MetadataImage {
           leaderRecovering: record.leaderRecovering ?? p.leaderRecovering,
         });
         this.partitionChangedAt.set(key, offset);
+        this.changes?.partitions.add(key);
         return;
       }
     }

@@ -197,7 +197,7 @@ class Harness {
     this.world.addMachine({
       id: CONTROLLER,
       name: 'controller',
-      factory: (ctx) => new Controller(ctx, { controllerId: CONTROLLER, topics: o.topics, config: o.config, switches: o.switches }),
+      factory: (ctx) => new Controller(ctx, { controllerId: CONTROLLER, pushMetadata: true, topics: o.topics, config: o.config, switches: o.switches }),
     });
     o.brokers.forEach((id, i) => {
       const rack = o.racks === undefined ? String.fromCharCode(97 + i) : o.racks[i];

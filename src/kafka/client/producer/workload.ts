@@ -53,6 +53,9 @@ const DEFAULT_VALUE_BYTES: ValueSizeSpec = { kind: 'fixed', bytes: 16 };
 const MAX_ZIPF_KEYS = 1_000_000;
 
 /** Zipf(s) over n ranks by inverse transform on the cumulative weights. */
+/** Rounding slack at a burst's end (a nanosecond). */
+const BURST_EDGE_MS = 1e-6;
+
 export class ZipfDistribution {
   private readonly cumulative: Float64Array;
 
@@ -158,7 +161,9 @@ export class ProducerWorkload {
         const cycle = rate.onMs + rate.offMs;
         const next = tMs + intervalMs;
         const intoCycle = (next - origin) % cycle;
-        return intoCycle < rate.onMs ? next : next + (cycle - intoCycle);
+        // Sums of fractional intervals drift by ulps: a send that lands on the end of the burst
+        // (100.00000000000001 ms into a 100 ms burst, or 99.99999999999999) belongs to the silence.
+        return intoCycle < rate.onMs - BURST_EDGE_MS ? next : next + (cycle - intoCycle);
       }
     }
   }
