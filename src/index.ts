@@ -3,7 +3,7 @@
  *
  * Today it exports the deterministic engine and the virtual world (network, disks with a page
  * cache, machines and processes), the scenario loader and `simulate`, and Kafka's partitioning
- * (`murmur2`, `partitionForKey`). `assign` and the fast-check arbitraries arrive with their issues.
+ * (`murmur2`, `partitionForKey`). `assign` (the consumer assignors); the fast-check arbitraries arrive with their issue.
  */
 export {
   Simulator,
@@ -43,3 +43,4 @@ export { murmur2, partitionForKey, toPositive } from './kafka/client/murmur2.js'
 export { BuiltInPartitioner, type PartitionInfo, type PartitionerCluster } from './kafka/client/built-in-partitioner.js';
 export { ProducerPartitioner, type CustomPartitioner } from './kafka/client/partitioner.js';
 export * from './kafka/client/producer/index.js';
+export { assign, AssignorInputError, ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type AssignorMember, type GroupAssignment, type PartitionsPerTopic, type TopicPartition } from './kafka/client/consumer/assignors/index.js';
