@@ -138,6 +138,11 @@ export class Broker implements Node {
     });
   }
 
+  /** The broker's Raft observer, for checks that read its copy of the metadata log. */
+  get metadataRaftClient(): KafkaRaftClient | undefined {
+    return this.metadataLog;
+  }
+
   /** The metadata quorum as this broker sees it (an observer's view). */
   get metadataQuorum(): { leaderId: number | undefined; epoch: number; highWatermark: number | undefined; logEndOffset: number } | undefined {
     const r = this.metadataLog;

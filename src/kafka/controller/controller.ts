@@ -120,6 +120,11 @@ export class Controller implements Node {
     });
   }
 
+  /** The controller's Raft client, for checks that read its metadata log and election state. */
+  get raftClient(): KafkaRaftClient {
+    return this.raft;
+  }
+
   /** Whether this controller is the active one. */
   get isActive(): boolean {
     return this.active;
