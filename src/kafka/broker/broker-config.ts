@@ -27,6 +27,17 @@ export interface BrokerConfig {
   readonly 'message.max.bytes': number;
   readonly 'min.insync.replicas': number;
   readonly 'unclean.leader.election.enable': boolean;
+  // The group coordinator (GroupCoordinatorConfig.java).
+  readonly 'group.initial.rebalance.delay.ms': number;
+  readonly 'group.min.session.timeout.ms': number;
+  readonly 'group.max.session.timeout.ms': number;
+  readonly 'group.max.size': number;
+  readonly 'offsets.topic.num.partitions': number;
+  readonly 'offsets.topic.replication.factor': number;
+  readonly 'offsets.commit.timeout.ms': number;
+  readonly 'offsets.retention.minutes': number;
+  readonly 'offsets.retention.check.interval.ms': number;
+  readonly 'offset.metadata.max.bytes': number;
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = Object.freeze({
@@ -50,6 +61,16 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = Object.freeze({
   'message.max.bytes': DEFAULT_LOG_CONFIG.maxMessageBytes,
   'min.insync.replicas': DEFAULT_LOG_CONFIG.minInsyncReplicas,
   'unclean.leader.election.enable': DEFAULT_LOG_CONFIG.uncleanLeaderElectionEnable,
+  'group.initial.rebalance.delay.ms': 3_000,
+  'group.min.session.timeout.ms': 6_000,
+  'group.max.session.timeout.ms': 1_800_000,
+  'group.max.size': 2_147_483_647,
+  'offsets.topic.num.partitions': 50,
+  'offsets.topic.replication.factor': 3,
+  'offsets.commit.timeout.ms': 5_000,
+  'offsets.retention.minutes': 10_080,
+  'offsets.retention.check.interval.ms': 600_000,
+  'offset.metadata.max.bytes': 4_096,
 });
 
 /** Topic config keys (TopicConfig.java) and the broker defaults they override. */

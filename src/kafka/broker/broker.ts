@@ -11,6 +11,13 @@ import type { DiskCompletion } from '../../world/disk.js';
 import { MetadataImage } from '../metadata/metadata-image.js';
 import type { MetadataRecord } from '../metadata/metadata-records.js';
 import { KafkaRaftClient, type CommittedEntry } from '../raft/kafka-raft-client.js';
+import type { Random } from '../../engine/random.js';
+import { GroupCoordinator, GROUP_COORDINATOR_TIMERS } from '../group/group-coordinator.js';
+import { GROUP_METADATA_TOPIC_NAME, groupCoordinatorPartition } from '../group/coordinator-partition.js';
+import type { GroupRecord } from '../group/group-records.js';
+import { COORDINATOR_TYPE_GROUP, groupWireSize, type FindCoordinatorRequest, type GroupRequest } from '../protocol/group-messages.js';
+import { makeBatch, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE } from '../protocol/records.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { Message, Node, NodeContext, NodeId } from '../../world/node.js';
 import { DEFAULT_BROKER_CONFIG, logConfigFor, type BrokerConfig } from './broker-config.js';
 import { LogManager } from './log/log-manager.js';
@@ -45,6 +52,10 @@ const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 
 type Response = Extract<KafkaMessage, { type: `${string}Response` }>;
 
+/** The requests the group coordinator answers (KafkaApis routes them to GroupCoordinatorService). */
+const GROUP_REQUESTS: ReadonlySet<string> = new Set(['JoinGroupRequest', 'SyncGroupRequest', 'HeartbeatRequest', 'LeaveGroupRequest', 'OffsetCommitRequest', 'OffsetFetchRequest']);
+const GROUP_TIMERS: ReadonlySet<string> = new Set(GROUP_COORDINATOR_TIMERS);
+
 /**
  * A Kafka broker process (sans-IO): on boot it recovers its logs from disk, registers with the
  * controller to get a broker epoch, heartbeats, and then serves produce and fetch requests for
@@ -75,6 +86,9 @@ export class Broker implements Node {
   private readonly metadataLog: KafkaRaftClient | undefined;
   /** The cluster as this broker's copy of the metadata log says, up to what it has seen committed. */
   readonly metadataImage = new MetadataImage();
+  /** Coordinates the consumer groups whose __consumer_offsets partition this broker leads. */
+  readonly groupCoordinator: GroupCoordinator;
+  private readonly memberIdRng: Random;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -103,8 +117,31 @@ export class Broker implements Node {
         record: (entry) => ctx.record({ ...entry, broker: this.brokerId }),
         controllerId: () => this.activeController(),
         onControllerUnreachable: () => this.nextController(),
+        onLeadershipChange: (topic, partition, _epoch, isLeader) => this.onLeadershipChange(topic, partition, isLeader),
       },
       this.logs,
+    );
+    this.memberIdRng = ctx.rng.fork('member-ids');
+    const c = this.config;
+    this.groupCoordinator = new GroupCoordinator(
+      {
+        nowMs: () => this.nowMs(),
+        setTimer: (name, delayMs, data) => ctx.setTimer(name, Math.round(delayMs * 1000), data),
+        cancelTimer: (id) => ctx.cancelTimer(id),
+        append: (partition, records, done) => this.appendGroupRecords(partition, records, done),
+        nextMemberUuid: () => this.nextUuid(),
+        record: (entry) => ctx.record({ ...entry, broker: this.brokerId }),
+      },
+      {
+        'group.initial.rebalance.delay.ms': c['group.initial.rebalance.delay.ms'],
+        'group.min.session.timeout.ms': c['group.min.session.timeout.ms'],
+        'group.max.session.timeout.ms': c['group.max.session.timeout.ms'],
+        'group.max.size': c['group.max.size'],
+        'offsets.topic.num.partitions': c['offsets.topic.num.partitions'],
+        'offsets.retention.minutes': c['offsets.retention.minutes'],
+        'offsets.retention.check.interval.ms': c['offsets.retention.check.interval.ms'],
+        'offset.metadata.max.bytes': c['offset.metadata.max.bytes'],
+      },
     );
     if (options.followMetadataLog !== false) {
       this.metadataImage.trackChanges();
@@ -178,6 +215,8 @@ export class Broker implements Node {
 
   onMessage(from: NodeId, message: Message): void {
     if (this.metadataLog?.handleMessage(from, message) === true) return;
+    if (message.type === 'FindCoordinatorRequest') return this.handleFindCoordinator(from, message as FindCoordinatorRequest);
+    if (GROUP_REQUESTS.has(message.type)) return this.groupCoordinator.handle(message as GroupRequest, (response) => this.ctx.send(from, response));
     const m = message as KafkaMessage;
     switch (m.type) {
       case 'ProduceRequest':
@@ -213,6 +252,7 @@ export class Broker implements Node {
 
   onTimer(name: string, data: unknown): void {
     if (this.metadataLog?.handleTimer(name, data) === true) return;
+    if (GROUP_TIMERS.has(name)) return this.groupCoordinator.onTimer(name, data);
     switch (name) {
       case REQUEST_TIMEOUT_TIMER:
         return this.inFlight.expire(data as number);
@@ -255,6 +295,72 @@ export class Broker implements Node {
 
   private nowMs(): number {
     return this.ctx.nowUs() / 1000;
+  }
+
+  // ------------------------------------------------------------ the group coordinator
+
+  /**
+   * KafkaApis.handleFindCoordinatorRequest → getCoordinator: the leader of the group's
+   * __consumer_offsets partition, as this broker's metadata says. With no such topic or no
+   * leader: COORDINATOR_NOT_AVAILABLE. (Kafka creates __consumer_offsets on the first
+   * FindCoordinator; here it is created with the cluster's topics at startup.)
+   */
+  private handleFindCoordinator(from: number, req: FindCoordinatorRequest): void {
+    const coordinators = req.coordinatorKeys.map((key) => {
+      if (req.keyType !== COORDINATOR_TYPE_GROUP) return { key, nodeId: -1, error: Errors.INVALID_REQUEST as ErrorCode };
+      const partition = groupCoordinatorPartition(key, this.config['offsets.topic.num.partitions']);
+      const reg = this.replicaManager.registration(GROUP_METADATA_TOPIC_NAME, partition);
+      if (reg === undefined || reg.leader < 0) return { key, nodeId: -1, error: Errors.COORDINATOR_NOT_AVAILABLE as ErrorCode };
+      return { key, nodeId: reg.leader, error: Errors.NONE as ErrorCode };
+    });
+    this.ctx.send(from, { type: 'FindCoordinatorResponse', correlationId: req.correlationId, coordinators, sizeBytes: groupWireSize(coordinators.length) });
+  }
+
+  /**
+   * GroupCoordinator.onElection / onResignation: a __consumer_offsets partition this broker now
+   * leads is loaded from its log (CoordinatorLoaderImpl reads to the log end); one it stops
+   * leading is unloaded. A new epoch of a partition already loaded keeps its state.
+   */
+  private onLeadershipChange(topic: string, partition: number, isLeader: boolean): void {
+    if (topic !== GROUP_METADATA_TOPIC_NAME) return;
+    if (!isLeader) return this.groupCoordinator.unloadPartition(partition);
+    if (this.groupCoordinator.partitionState(partition) !== undefined) return;
+    const log = this.replicaManager.partition(`${topic}-${partition}`)?.log;
+    const records: GroupRecord[] = [];
+    if (log !== undefined) {
+      for (const batch of log.batchesFrom(log.logStartOffset)) for (const r of batch.records) records.push(JSON.parse(r.value) as GroupRecord);
+    }
+    this.groupCoordinator.loadPartition(partition, records);
+  }
+
+  /** CoordinatorPartitionWriter.append: acks=all to the local leader, done once the HW passes it. */
+  private appendGroupRecords(partition: number, records: readonly GroupRecord[], done: (error: ErrorCode) => void): void {
+    const nowMs = this.nowMs();
+    const batch = makeBatch({
+      baseOffset: 0,
+      partitionLeaderEpoch: -1,
+      producerId: NO_PRODUCER_ID,
+      producerEpoch: NO_PRODUCER_EPOCH,
+      baseSequence: NO_SEQUENCE,
+      // Keyed as the log cleaner would compact them: one key per group, and per group-topic-partition.
+      records: records.map((r) => ({ key: `${r.type}:${JSON.stringify(r.key)}`, value: JSON.stringify(r), timestampMs: Math.floor(nowMs) })),
+    });
+    this.replicaManager.appendRecords(
+      { acks: -1, timeoutMs: this.config['offsets.commit.timeout.ms'], partitions: [{ topic: GROUP_METADATA_TOPIC_NAME, partition, batch }] },
+      (results) => done(results[0].error),
+    );
+  }
+
+  /** java.util.UUID.randomUUID().toString(), drawn from the broker's own stream. */
+  private nextUuid(): string {
+    let hex = '';
+    for (let i = 0; i < 32; i++) {
+      let d = this.memberIdRng.int(0, 15);
+      if (i === 12) d = 4; // version 4
+      if (i === 16) d = 8 + (d & 3); // IETF variant
+      hex += d.toString(16);
+    }
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
   private every(name: string, periodMs: number): void {

@@ -50,12 +50,17 @@ export interface ReplicaManagerHost {
   readonly controllerId: () => number;
   /** The controller did not answer or is not active: the broker moves to another. */
   onControllerUnreachable(): void;
+  /**
+   * This broker became leader of a partition in a new epoch, or stopped leading it (follower or
+   * no replica): the group coordinator loads or unloads __consumer_offsets partitions here
+   * (BrokerMetadataPublisher → GroupCoordinator.onElection / onResignation).
+   */
+  onLeadershipChange?(topic: string, partition: number, leaderEpoch: number, isLeader: boolean): void;
 }
 
 /** An acks=all produce waiting for the HW (DelayedProduce.scala). */
 interface DelayedProduce {
-  readonly from: number;
-  readonly correlationId: number;
+  readonly respond: (results: ProducePartitionResponse[]) => void;
   readonly results: ProducePartitionResponse[];
   /** Index into results → the offset the HW must pass. */
   readonly waiting: Map<number, { key: string; requiredOffset: number }>;
@@ -167,9 +172,11 @@ export class ReplicaManager {
       const newEpoch = p.makeLeader(reg, nowMs);
       if (newEpoch) this.host.record({ type: 'become-leader', partition: key, leaderEpoch: reg.leaderEpoch, leo: p.log.logEndOffset, hw: p.log.highWatermark });
       this.onHighWatermarkMaybeChanged(key);
+      if (newEpoch) this.host.onLeadershipChange?.(reg.topic, reg.partition, reg.leaderEpoch, true);
     } else {
       const restart = p.makeFollower(reg);
       if (wasLeader) this.failDelayedProduces(key, Errors.NOT_LEADER_OR_FOLLOWER);
+      if (wasLeader) this.host.onLeadershipChange?.(reg.topic, reg.partition, reg.leaderEpoch, false);
       if (restart) {
         this.host.record({ type: 'become-follower', partition: key, leaderEpoch: reg.leaderEpoch, leader: reg.leader, leo: p.log.logEndOffset, hw: p.log.highWatermark });
         this.removeFromFetchers(key);
@@ -179,9 +186,23 @@ export class ReplicaManager {
   }
 
   private stopReplica(key: string): void {
+    const p = this.partitions.get(key);
     this.removeFromFetchers(key);
     this.failDelayedProduces(key, Errors.NOT_LEADER_OR_FOLLOWER);
     this.partitions.delete(key);
+    if (p?.isLeader === true) this.host.onLeadershipChange?.(p.topic, p.partition, p.leaderEpoch, false);
+  }
+
+  /** The partition as this broker's metadata says (leader, ISR, epochs), hosted here or not. */
+  registration(topic: string, partition: number): PartitionRegistration | undefined {
+    return this.registrations.get(tpKey(topic, partition));
+  }
+
+  /** How many partitions this broker's metadata knows for `topic` (0 for an unknown topic). */
+  partitionCount(topic: string): number {
+    let n = 0;
+    for (const reg of this.registrations.values()) if (reg.topic === topic) n++;
+    return n;
   }
 
   /** MetadataRequest: this broker's view of leaders and ISRs, however stale (KafkaApis.handleTopicMetadataRequest). */
@@ -220,6 +241,15 @@ export class ReplicaManager {
    * the HW passes each batch, or request timeout.
    */
   handleProduce(from: number, req: ProduceRequest): void {
+    this.appendRecords(req, (results) => this.sendProduceResponse(from, req.correlationId, results));
+  }
+
+  /**
+   * The append behind a produce request, also used by the group coordinator to write
+   * __consumer_offsets (CoordinatorPartitionWriter → ReplicaManager.appendRecords with acks=-1).
+   * `respond` gets each partition's result once (never with acks=0).
+   */
+  appendRecords(req: Pick<ProduceRequest, 'acks' | 'timeoutMs' | 'partitions'>, respond: (results: ProducePartitionResponse[]) => void): void {
     const nowMs = this.host.nowMs();
     const results: ProducePartitionResponse[] = [];
     const waiting = new Map<number, { key: string; requiredOffset: number }>();
@@ -245,8 +275,8 @@ export class ReplicaManager {
     if (req.acks === 0) return;
     // The append (with its fsync, when flush.messages asks) completes before anything is answered.
     this.host.afterDiskOp(flushOp, () => {
-      if (waiting.size === 0) return this.sendProduceResponse(from, req.correlationId, results);
-      const op: DelayedProduce = { from, correlationId: req.correlationId, results, waiting, timer: -1, done: false };
+      if (waiting.size === 0) return respond(results);
+      const op: DelayedProduce = { respond, results, waiting, timer: -1, done: false };
       op.timer = this.host.setTimer(DELAYED_PRODUCE_TIMER, req.timeoutMs, op);
       for (const w of waiting.values()) {
         let set = this.delayedProduces.get(w.key);
@@ -282,7 +312,7 @@ export class ReplicaManager {
     op.done = true;
     if (op.timer >= 0) this.host.cancelTimer(op.timer);
     for (const r of op.results) this.delayedProduces.get(tpKey(r.topic, r.partition))?.delete(op);
-    this.sendProduceResponse(op.from, op.correlationId, op.results);
+    op.respond(op.results);
   }
 
   private sendProduceResponse(to: number, correlationId: number, partitions: ProducePartitionResponse[]): void {

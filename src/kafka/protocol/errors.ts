@@ -35,6 +35,23 @@ export const Errors = {
   NEW_LEADER_ELECTED: 108,
   DUPLICATE_BROKER_REGISTRATION: 101,
   INVALID_REQUEST: 42,
+  // Group coordinator (classic protocol) errors, with Errors.java's numbers.
+  OFFSET_METADATA_TOO_LARGE: 12,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  ILLEGAL_GENERATION: 22,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
+  UNKNOWN_MEMBER_ID: 25,
+  INVALID_SESSION_TIMEOUT: 26,
+  REBALANCE_IN_PROGRESS: 27,
+  INVALID_COMMIT_OFFSET_SIZE: 28,
+  GROUP_ID_NOT_FOUND: 69,
+  MEMBER_ID_REQUIRED: 79,
+  GROUP_MAX_SIZE_REACHED: 81,
+  FENCED_INSTANCE_ID: 82,
+  UNSTABLE_OFFSET_COMMIT: 88,
 } as const;
 
 export type ErrorName = keyof typeof Errors;
@@ -55,6 +72,12 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   Errors.UNKNOWN_LEADER_EPOCH,
   Errors.OFFSET_NOT_AVAILABLE,
   Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+  // CoordinatorLoadInProgressException, CoordinatorNotAvailableException, NotCoordinatorException and
+  // UnstableOffsetCommitException extend RetriableException; the other group errors do not.
+  Errors.COORDINATOR_LOAD_IN_PROGRESS,
+  Errors.COORDINATOR_NOT_AVAILABLE,
+  Errors.NOT_COORDINATOR,
+  Errors.UNSTABLE_OFFSET_COMMIT,
 ]);
 
 const NAMES = new Map<number, ErrorName>(Object.entries(Errors).map(([name, code]) => [code, name as ErrorName]));
