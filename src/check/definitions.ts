@@ -59,7 +59,20 @@ export const CHECKS: readonly CheckDefinition[] = [
   { name: 'unseen', kind: 'liveness', definition: 'An acknowledged record was never polled after every fault healed.', implemented: false },
   { name: 'single-leader-per-epoch', kind: 'invariant', definition: 'Two controllers were leader of the KRaft quorum in the same epoch (checked in the Raft simulation tests).', implemented: false },
   { name: 'consistent-committed-metadata', kind: 'invariant', definition: 'Two controllers disagree on a committed metadata offset (checked in the Raft simulation tests).', implemented: false },
-  { name: 'no-double-assignment', kind: 'invariant', definition: 'A consumer group gave one partition to two live members of the same generation.', implemented: false },
-  { name: 'monotonic-committed-offsets', kind: 'invariant', definition: 'A group\'s committed offset for a partition went back.', implemented: false },
+  {
+    name: 'no-double-assignment',
+    kind: 'invariant',
+    definition:
+      'Within one consumer group and one generation, a partition was given to two members: two coordinators (or one coordinator twice) settled the same generation with different owners. A static member replaced within its generation hands its partitions over and does not count.',
+    implemented: true,
+  },
+  {
+    name: 'monotonic-committed-offsets',
+    kind: 'invariant',
+    definition:
+      'A coordinator loading a group from its __consumer_offsets partition found a committed offset below the last commit it had acknowledged (or none), though the group never committed the lower one: an acknowledged commit was lost.',
+    permittedWhen: 'offsets.topic.replication.factor=1 or an unclean election of a __consumer_offsets partition, or a correlated power loss without fsync',
+    implemented: true,
+  },
   { name: 'aborted-read', kind: 'history', definition: 'A consumer read a record of an aborted transaction (G1a).', implemented: false },
 ];

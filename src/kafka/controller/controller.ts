@@ -31,12 +31,17 @@ export interface ControllerConfig {
   readonly 'broker.session.timeout.ms': number;
   readonly 'min.insync.replicas': number;
   readonly 'unclean.leader.election.enable': boolean;
+  /** Periodically move leadership back to each partition's preferred replica (the first in its replica list). */
+  readonly 'auto.leader.rebalance.enable': boolean;
+  readonly 'leader.imbalance.check.interval.seconds': number;
 }
 
 export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = Object.freeze({
   'broker.session.timeout.ms': 9_000,
   'min.insync.replicas': 1,
   'unclean.leader.election.enable': false,
+  'auto.leader.rebalance.enable': true,
+  'leader.imbalance.check.interval.seconds': 300,
 });
 
 export interface ControllerOptions {
@@ -52,14 +57,21 @@ export interface ControllerOptions {
    */
   readonly pushMetadata?: boolean;
   readonly topics?: readonly TopicSpec[];
+  /**
+   * Create `topics` once this many brokers are active (default: the largest replication factor).
+   * A cluster set up by a script creates its topics once every broker is up; placing them on the
+   * first few brokers to register would pile every replica there.
+   */
+  readonly createTopicsWhenBrokers?: number;
   readonly config?: Partial<ControllerConfig>;
   readonly switches?: Partial<ProtocolSwitches>;
 }
 
 const FENCE_CHECK_TIMER = 'fence-check';
+const LEADER_BALANCE_TIMER = 'leader-balance';
 
 /** A request or timer the controller handles, one at a time (QuorumController's event queue). */
-type ControllerEvent = { kind: 'message'; from: NodeId; message: KafkaMessage } | { kind: 'fence-check' };
+type ControllerEvent = { kind: 'message'; from: NodeId; message: KafkaMessage } | { kind: 'fence-check' } | { kind: 'balance-leaders' };
 
 /** Records appended to the quorum and not yet committed, with what to do once they are. */
 interface PendingWrite {
@@ -102,6 +114,7 @@ export class Controller implements Node {
   /** The quorum leader, once its epoch's LeaderChange entry is committed and its image caught up. */
   private active = false;
   private pending: PendingWrite | undefined;
+  private balanceTimer = -1;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -152,6 +165,11 @@ export class Controller implements Node {
       this.fenceTimer = -1;
       this.queue.push({ kind: 'fence-check' });
       this.drain();
+    } else if (name === LEADER_BALANCE_TIMER) {
+      this.balanceTimer = -1;
+      this.queue.push({ kind: 'balance-leaders' });
+      this.drain();
+      this.scheduleLeaderBalance();
     }
   }
 
@@ -191,7 +209,46 @@ export class Controller implements Node {
     this.ctx.record({ type: 'controller-active', controller: this.options.controllerId, epoch, metadataOffset: this.image.offset });
     this.maybeCreateTopics();
     this.scheduleFenceCheck();
+    this.scheduleLeaderBalance();
     this.drain();
+  }
+
+  /**
+   * QuorumController's periodic electPreferred task (maybeScheduleNextBalancePartitionLeaders):
+   * every leader.imbalance.check.interval.seconds while active, when auto.leader.rebalance.enable.
+   */
+  private scheduleLeaderBalance(): void {
+    if (this.balanceTimer >= 0) this.ctx.cancelTimer(this.balanceTimer);
+    this.balanceTimer = -1;
+    if (!this.active || !this.config['auto.leader.rebalance.enable']) return;
+    this.balanceTimer = this.ctx.setTimer(LEADER_BALANCE_TIMER, this.config['leader.imbalance.check.interval.seconds'] * 1_000_000);
+  }
+
+  /**
+   * ReplicationControlManager.maybeBalancePartitionLeaders: for every partition whose leader is
+   * not its preferred replica, a PREFERRED election (PartitionChangeBuilder.electPreferredLeader):
+   * the preferred replica leads if it is in the ISR and active; otherwise nothing changes. KRaft
+   * has no imbalance ratio to cross first (leader.imbalance.per.broker.percentage is ZooKeeper's).
+   */
+  private maybeBalancePartitionLeaders(): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const p of this.image.partitions.values()) {
+      if (p.replicas.length === 0 || p.leader === p.replicas[0]) continue;
+      const { minIsr, unclean } = this.topicConfig(p.topic);
+      const result = buildPartitionChange(p, {
+        targetIsr: p.isr,
+        isAcceptableLeader: (r) => this.image.isActive(r),
+        uncleanAllowed: unclean,
+        elrEnabled: this.switches.eligibleLeaderReplicas,
+        minIsr: Math.min(minIsr, p.replicas.length),
+        preferred: true,
+      });
+      if (result.record?.leader === p.replicas[0]) {
+        this.ctx.record({ type: 'preferred-leader-election', controller: this.options.controllerId, partition: tpKey(p.topic, p.partition), leader: p.replicas[0], previousLeader: p.leader });
+        records.push(result.record);
+      }
+    }
+    return records;
   }
 
   /** No longer the leader: later requests are answered NOT_CONTROLLER. */
@@ -238,6 +295,7 @@ export class Controller implements Node {
   private handle(event: ControllerEvent): { records: MetadataRecord[]; reply?: () => void } {
     if (!this.active) return { records: [], reply: event.kind === 'message' ? this.notController(event.from, event.message) : undefined };
     if (event.kind === 'fence-check') return { records: this.maybeFenceOneStaleBroker() };
+    if (event.kind === 'balance-leaders') return { records: this.maybeBalancePartitionLeaders() };
     const m = event.message;
     switch (m.type) {
       case 'BrokerRegistrationRequest':
@@ -465,7 +523,7 @@ export class Controller implements Node {
     if (!this.active || this.topicsCreated || this.writing) return;
     const topics = this.options.topics ?? [];
     const active = [...this.image.brokers.values()].filter((b) => this.image.isActive(b.brokerId));
-    const needed = Math.max(0, ...topics.map((t) => t.replicationFactor));
+    const needed = Math.max(this.options.createTopicsWhenBrokers ?? 0, ...topics.map((t) => t.replicationFactor));
     if (topics.length === 0 || active.length < needed) return;
     this.topicsCreated = true;
     const placer = new StripedReplicaPlacer(

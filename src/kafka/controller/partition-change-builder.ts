@@ -14,6 +14,8 @@ export interface PartitionChangeOptions {
   readonly minIsr: number;
   /** Replicas whose broker restarted without a clean shutdown (KIP-966). */
   readonly uncleanShutdownReplicas?: readonly number[];
+  /** Election.PREFERRED: the first replica leads if it may (electPreferredLeader). */
+  readonly preferred?: boolean;
 }
 
 export interface PartitionChangeResult {
@@ -51,7 +53,8 @@ export function buildPartitionChange(p: PartitionState, o: PartitionChangeOption
   const isValid = (r: number) => (targetIsr.includes(r) || (targetIsr.length === 0 && targetElr.includes(r))) && o.isAcceptableLeader(r);
   let leader = -1;
   let isUnclean = false;
-  if (p.leader >= 0 && isValid(p.leader)) leader = p.leader;
+  if (o.preferred === true && p.replicas.length > 0 && isValid(p.replicas[0])) leader = p.replicas[0];
+  else if (p.leader >= 0 && isValid(p.leader)) leader = p.leader;
   else {
     const clean = p.replicas.find(isValid);
     if (clean !== undefined) leader = clean;

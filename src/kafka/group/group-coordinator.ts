@@ -248,7 +248,15 @@ export class GroupCoordinator {
     for (const group of this.groups.values()) {
       if (group.partition !== partition) continue;
       loadedGroups++;
-      this.history({ type: 'group-loaded', groupId: group.groupId, partition, state: group.state, generationId: group.generationId, assignments: this.assignmentsOf(group) });
+      this.history({
+        type: 'group-loaded',
+        groupId: group.groupId,
+        partition,
+        state: group.state,
+        generationId: group.generationId,
+        assignments: this.assignmentsOf(group),
+        offsets: this.offsets.offsets(group.groupId).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.committedOffset })),
+      });
       for (const m of group.allMembers()) this.rescheduleHeartbeat(group, m, m.sessionTimeoutMs);
       if (group.numMembers() > this.config['group.max.size']) this.prepareRebalance(group, nowMs);
     }
@@ -1011,7 +1019,16 @@ export class GroupCoordinator {
       if (this.partitions.get(partition) === 'active') {
         for (const r of records) {
           this.offsets.replay(r.key, r.value);
-          this.history({ type: 'offset-commit', groupId: committedGroup.groupId, topic: r.key.topic, partition: r.key.partition, offset: r.value?.offset, generationId: request.generationIdOrMemberEpoch, memberId: request.memberId });
+          this.history({
+            type: 'offset-commit',
+            groupId: committedGroup.groupId,
+            topic: r.key.topic,
+            partition: r.key.partition,
+            offset: r.value?.offset,
+            generationId: request.generationIdOrMemberEpoch,
+            memberId: request.memberId,
+            coordinatorPartition: partition,
+          });
         }
       }
       reply();
