@@ -43,4 +43,22 @@ export { murmur2, partitionForKey, toPositive } from './kafka/client/murmur2.js'
 export { BuiltInPartitioner, type PartitionInfo, type PartitionerCluster } from './kafka/client/built-in-partitioner.js';
 export { ProducerPartitioner, type CustomPartitioner } from './kafka/client/partitioner.js';
 export * from './kafka/client/producer/index.js';
+export { KafkaConsumer, COMMIT_MODES, DEFAULT_CONSUMER_CONFIG, ASSIGNOR_CLASS_NAMES, parseConsumerConfig, rebalanceProtocol, type KafkaConsumerOptions, type ConsumerAppOptions, type CommitMode, type ConsumerConfig, type ConsumerConfigInput, type ConsumerConfigKey, type AutoOffsetReset, type RebalanceProtocol, type ConsumerRebalanceListener, type ConsumerRecord } from './kafka/client/consumer/index.js';
+
+export { arbitraries, type ClusterConfig, type ClusterConfigOptions, type FaultScheduleArbitraryOptions, type ProducerConfigOptions } from './faults/arbitraries.js';
+export {
+  faultScheduleArbitrary,
+  drawFaultSchedule,
+  toScenarioFaults,
+  faultsYaml,
+  NEMESIS_KINDS,
+  DEFAULT_NEMESIS_KINDS,
+  type FaultSpec,
+  type ScenarioFault,
+  type FaultTarget,
+  type GroupMember,
+  type NemesisKind,
+  type FaultScheduleOptions,
+} from './faults/random-nemesis.js';
+export { shrinkSchedule, type ShrinkResult, type ShrinkOptions } from './faults/shrink.js';
 export { assign, AssignorInputError, ASSIGNMENT_STRATEGIES, type AssignmentStrategy, type AssignorMember, type GroupAssignment, type PartitionsPerTopic, type TopicPartition } from './kafka/client/consumer/assignors/index.js';

@@ -9,4 +9,6 @@ export interface Violation {
   offset?: number;
   message: string;
   evidence?: Record<string, unknown>;
+  /** The configuration that permits this finding ("acks=1"); absent for a violation. */
+  permitted?: string;
 }

@@ -1,3 +1,9 @@
+import { labelFindings, type ConfigFacts } from '../check/permissions.js';
+import { CURRENT_KAFKA } from '../kafka/protocol/switches.js';
+import { parseProducerConfig } from '../kafka/client/producer/producer-config.js';
+import { checkDuplicates, checkInconsistentOffsets, checkNonmonotonicSends } from '../check/producer-history.js';
+import { checkMonotonicCommittedOffsets, checkNoDoubleAssignment } from '../check/group-invariants.js';
+import { GROUP_METADATA_TOPIC_NAME } from '../kafka/group/coordinator-partition.js';
 import { ReplicationInvariants } from '../check/replication-invariants.js';
 import type { Violation } from '../check/violation.js';
 import { sToUs } from '../engine/time.js';
@@ -10,9 +16,10 @@ import { Controller, type ControllerConfig, type TopicSpec } from '../kafka/cont
 import type { ProtocolSwitches } from '../kafka/protocol/switches.js';
 import { tpKey } from '../kafka/protocol/topic-partition.js';
 import type { NodeId } from '../world/node.js';
-import { World } from '../world/world.js';
+import { World, type MessageObserver } from '../world/world.js';
 import type { Scenario } from './load.js';
 import { replicationView } from './replication-view.js';
+import { RunRecorder } from './run-recorder.js';
 import type { RunDetail, RunResult, SimulateOptions } from './run-result.js';
 import { diskConfig, faultStep, linkConfig, runFaultWindowThenHeal, runResult } from './world-setup.js';
 
@@ -33,10 +40,12 @@ export interface KafkaRun {
   readonly invariants: ReplicationInvariants;
   readonly nemesis: ScriptedNemesis;
   activeController(): Controller | undefined;
+  /** What the report draws beyond the history (see `withReportRecording`); undefined unless asked for. */
+  readonly recorder?: RunRecorder;
 }
 
 /** Builds the cluster a scenario describes: controllers, brokers, producers, faults, invariants. */
-export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWindowUs: number): KafkaRun {
+export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWindowUs: number, options: { record?: boolean } = {}): KafkaRun {
   const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
   const controllerIds = Array.from({ length: scenario.cluster.controllers ?? 1 }, (_, i) => FIRST_CONTROLLER_ID + i);
   const racks = scenario.cluster.racks ?? ['default'];
@@ -48,17 +57,29 @@ export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWi
 
   // Assigned once the brokers exist; the history hook below runs only after that.
   let invariants: ReplicationInvariants | undefined;
+  const recording = withReportRecording(options.record === true);
   const world = new World({
     seed,
     network: linkConfig(scenario),
     disk: diskConfig(scenario),
-    onHistory: (timeUs, _node, entry) => {
+    onHistory: (timeUs, node, entry) => {
       if (invariants !== undefined && CHECKED_EVENTS.has(entry.type)) invariants.check(timeUs / 1000, typeof entry.partition === 'string' ? entry.partition : undefined);
+      recording.hooks.onHistory?.(timeUs, node, entry);
     },
+    onSend: recording.hooks.onSend,
+    onDeliver: recording.hooks.onDeliver,
   });
-  const controllerConfig: Partial<ControllerConfig> = pick(clusterConfig, ['broker.session.timeout.ms', 'min.insync.replicas', 'unclean.leader.election.enable']);
+  const controllerConfig: Partial<ControllerConfig> = pick(clusterConfig, [
+    'broker.session.timeout.ms',
+    'min.insync.replicas',
+    'unclean.leader.election.enable',
+    'auto.leader.rebalance.enable',
+    'leader.imbalance.check.interval.seconds',
+  ]);
+  // The scenario's topics are created once every broker is up, as a set-up script would.
+  const createTopicsWhenBrokers = brokerIds.length;
   for (const id of controllerIds) {
-    world.addMachine({ id, name: `controller-${id}`, factory: (ctx) => new Controller(ctx, { controllerId: id, voters: controllerIds, topics, config: controllerConfig, switches, preVote }) });
+    world.addMachine({ id, name: `controller-${id}`, factory: (ctx) => new Controller(ctx, { controllerId: id, voters: controllerIds, topics, createTopicsWhenBrokers, config: controllerConfig, switches, preVote }) });
   }
   const brokerConfig = clusterConfig as Partial<BrokerConfig>;
   for (const id of brokerIds) {
@@ -105,7 +126,47 @@ export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWi
   };
   const allNodes = () => world.machines().map((m) => m.id);
   const nemesis = new ScriptedNemesis(world, (scenario.faults ?? []).map((f) => faultStep(f, brokerIds, resolveRole, allNodes)));
-  return { world, brokerIds, controllerIds, invariants: checker, nemesis, activeController };
+  const recorder = recording.attach(world, brokerIds, (id) => controllerIds.includes(id), activeController);
+  return { world, brokerIds, controllerIds, invariants: checker, nemesis, activeController, recorder };
+}
+
+// ---------------------------------------------------------------- report recording
+
+/**
+ * The report's recorder (src/scenario/run-recorder.ts), wired into the world's hooks before the
+ * recorder itself can exist (it needs the world). Off: no hooks at all, so the hot path is untouched.
+ */
+function withReportRecording(on: boolean): {
+  hooks: { onHistory?: (timeUs: number, node: NodeId, entry: { readonly type: string } & Record<string, unknown>) => void; onSend?: MessageObserver; onDeliver?: MessageObserver };
+  attach: (world: World, brokerIds: readonly number[], isController: (id: NodeId) => boolean, active: () => Controller | undefined) => RunRecorder | undefined;
+} {
+  if (!on) return { hooks: {}, attach: () => undefined };
+  let recorder: RunRecorder | undefined;
+  return {
+    hooks: {
+      onHistory: (t, n, e) => recorder?.onHistory(t, n, e),
+      onSend: (t, f, to, m) => recorder?.onSend(t, f, to, m),
+      onDeliver: (t, f, to, m) => recorder?.onDeliver(t, f, to, m),
+    },
+    attach: (world, brokerIds, isController, active) => (recorder = new RunRecorder(world, brokerIds, isController, active)),
+  };
+}
+
+/**
+ * Runs the fault window up to just before the first scripted fault, where the recorder snapshots
+ * every partition's replica logs. Stopping the engine between events does not change the run: the
+ * trace hash is the same as with one `runUntil`.
+ */
+function runRecordingFaultStarts(world: World, recorder: RunRecorder, scenario: Scenario, faultWindowUs: number): void {
+  const starts = [...new Set((scenario.faults ?? []).map((f) => f.at))].filter((t) => t > 0 && t <= faultWindowUs).sort((a, b) => a - b).slice(0, 1);
+  for (const t of starts) {
+    if (t - 1 < world.nowUs) continue;
+    world.runUntil(t - 1);
+    const f = (scenario.faults ?? []).find((x) => x.at === t) as Record<string, unknown>;
+    const action = Object.keys(f).find((k) => k !== 'at' && k !== 'for') ?? 'fault';
+    const target = f[action];
+    recorder.beforeFault(t - 1, typeof target === 'string' || typeof target === 'number' ? `${action}: ${target}` : action);
+  }
 }
 
 
@@ -119,14 +180,29 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
   const started = options.wallClockMs?.() ?? 0;
   const seed = options.seed ?? scenario.seed ?? 1;
   const faultWindowUs = options.durationUs ?? scenario.duration ?? DEFAULT_DURATION_US;
-  const { world, brokerIds, invariants, nemesis, activeController } = buildKafkaRun(scenario, seed, faultWindowUs);
+  const { world, brokerIds, invariants, nemesis, activeController, recorder } = buildKafkaRun(scenario, seed, faultWindowUs, { record: options.record !== false });
+  if (recorder !== undefined) runRecordingFaultStarts(world, recorder, scenario, faultWindowUs);
   runFaultWindowThenHeal(world, nemesis, faultWindowUs, HEAL_PHASE_US);
 
-  const violations: Violation[] = [...lostWrites(world, brokerIds, activeController), ...invariants.violations];
+  const names = new Map(world.machines().map((m) => [m.id, m.name]));
+  const logs = finalLogs(world, brokerIds, activeController);
+  const valueAt = new Map<string, Map<number, string>>([...logs].map(([p, records]) => [p, new Map(records.map((r) => [r.offset, r.value]))]));
+  const violations: Violation[] = [
+    ...lostWrites(world, brokerIds, activeController),
+    ...checkDuplicates(logs),
+    ...checkNonmonotonicSends(world.history, (id) => names.get(id) ?? String(id), (p, offset, value) => valueAt.get(p)?.get(offset) === value),
+    ...checkInconsistentOffsets(world.history),
+    ...checkNoDoubleAssignment(world.history),
+    ...checkMonotonicCommittedOffsets(world.history),
+    ...invariants.violations,
+  ];
+  const labelled = labelFindings(violations, configFacts(scenario));
+  violations.splice(0, violations.length, ...labelled);
   violations.sort((a, b) => a.atMs - b.atMs);
+  const figures = recorder?.finish(violations);
   const sends = world.history.filter((h) => h.entry.type === 'send');
   const acked = sends.filter((h) => h.entry.phase === 'ok');
-  return runResult(
+  const result = runResult(
     { scenario, options, seed, startedMs: started, world, nemesis, faultWindowUs },
     violations,
     { sent: sends.filter((h) => h.entry.phase === 'invoke').length, acked: acked.length },
@@ -139,6 +215,8 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
         lost: violations.filter((v) => v.check === 'lost-write' && v.evidence?.producer === m.name).length,
       })),
   );
+  if (figures !== undefined) result.detail.figures = figures;
+  return result;
 }
 
 /**
@@ -177,6 +255,54 @@ function lostWrites(world: World, brokerIds: readonly number[], controller: () =
       message: `${names.get(h.node)} was told ${value} was written to ${partition} at offset ${String(e.offset)}, but after healing no replica's log holds it`,
       evidence: { value, partition, offset: e.offset, producer: names.get(h.node), ackedAtMs: h.timeUs / 1000 },
     });
+  }
+  return out;
+}
+
+/** What the scenario's configuration permits to go wrong (src/check/permissions.ts). */
+function configFacts(scenario: Scenario): ConfigFacts {
+  const { preVote: _preVote, ...switches } = scenario.protocol ?? {};
+  const effective = { ...CURRENT_KAFKA, ...switches };
+  const producers = new Map<string, { acks: number; idempotent: boolean }>();
+  let n = 0;
+  for (const p of scenario.producers ?? []) {
+    const config = parseProducerConfig(p.config);
+    for (let i = 0; i < (p.count ?? 1); i++) producers.set(`producer-${++n}`, { acks: config.acks, idempotent: config['enable.idempotence'] && effective.idempotentProducer });
+  }
+  const cluster = (scenario.cluster.config ?? {}) as Record<string, unknown>;
+  const topics = scenario.topics ?? [];
+  const uncleanElection = cluster['unclean.leader.election.enable'] === true || topics.some((t) => (t.config as Record<string, unknown> | undefined)?.['unclean.leader.election.enable'] === true);
+  const fsyncEveryMessage = cluster['log.flush.interval.messages'] === 1 && topics.every((t) => { const f = (t.config as Record<string, unknown> | undefined)?.['flush.messages']; return f === undefined || f === 1; });
+  const powerLoss = (scenario.faults ?? []).some((f) => (f as Record<string, unknown>)['power-loss'] !== undefined);
+  return {
+    producers,
+    uncleanElection,
+    powerLossWithoutFsync: powerLoss && !fsyncEveryMessage,
+    switchesOff: Object.entries(effective).filter(([, on]) => on === false).map(([name]) => name),
+    singleReplicaOffsets: cluster['offsets.topic.replication.factor'] === 1,
+  };
+}
+
+/**
+ * Each partition's log after healing, in offset order: the leader's, or, for a partition left
+ * without a leader, the longest log among its replicas. The internal __consumer_offsets topic is
+ * left out: its records are the coordinators', checked by the group checks.
+ */
+function finalLogs(world: World, brokerIds: readonly number[], controller: () => Controller | undefined): Map<string, { offset: number; value: string }[]> {
+  const out = new Map<string, { offset: number; value: string }[]>();
+  const image = controller()?.image;
+  if (image === undefined) return out;
+  for (const [key, p] of image.partitions) {
+    if (p.topic === GROUP_METADATA_TOPIC_NAME) continue;
+    let best: { offset: number; value: string }[] = [];
+    for (const id of p.leader > 0 ? [p.leader] : brokerIds) {
+      const part = (world.machine(id).process as Broker | undefined)?.replicaManager.partition(key);
+      if (part === undefined) continue;
+      const records: { offset: number; value: string }[] = [];
+      for (const b of part.log.batchesFrom(part.log.logStartOffset)) b.records.forEach((r, i) => records.push({ offset: b.baseOffset + i, value: r.value }));
+      if (records.length > best.length) best = records;
+    }
+    out.set(key, best);
   }
   return out;
 }

@@ -111,6 +111,19 @@ function crossFieldProblems(s: ParsedScenario): [PropertyKey[], string][] {
       if (target === 'controller' && topics.size === 0) out.push([['faults', i, ...path], 'controller targets need the Kafka model (a topics: section)']);
     }
   });
+  out.push(...nemesisProblems(s));
+  return out;
+}
+
+/** `nemesis.window` must be a real span inside the fault window (after it, everything heals). */
+function nemesisProblems(s: ParsedScenario): [PropertyKey[], string][] {
+  const w = s.nemesis?.window;
+  if (w === undefined) return [];
+  const out: [PropertyKey[], string][] = [];
+  const durationUs = s.duration ?? 30_000_000;
+  if (w.start !== undefined && w.start >= durationUs) out.push([['nemesis', 'window', 'start'], `the window starts at or after the end of the fault window (duration ${durationUs / 1_000_000}s)`]);
+  if (w.stop !== undefined && w.stop > durationUs) out.push([['nemesis', 'window', 'stop'], `the window ends after the fault window (duration ${durationUs / 1_000_000}s); everything heals then`]);
+  if (w.start !== undefined && w.stop !== undefined && w.stop <= w.start) out.push([['nemesis', 'window', 'stop'], 'stop must come after start']);
   return out;
 }
 

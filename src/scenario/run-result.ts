@@ -2,6 +2,7 @@ import type { Violation } from '../check/violation.js';
 import type { DurationUs, TimeUs } from '../engine/time.js';
 import type { FaultInterval } from '../faults/scripted-nemesis.js';
 import type { NodeId } from '../world/node.js';
+import type { RunFigures } from './run-recorder.js';
 
 export interface RunStats {
   events: number;
@@ -31,6 +32,8 @@ export interface RunDetail {
   endUs: TimeUs;
   /** Per node: records acknowledged, and which of them were lost. */
   writes: { node: string; acked: number; lost: number }[];
+  /** What the report's figures draw (replica logs, message windows, charts); Kafka runs only. */
+  figures?: RunFigures;
 }
 
 export interface SimulateOptions {
@@ -39,5 +42,7 @@ export interface SimulateOptions {
   durationUs?: DurationUs;
   /** Wall clock for `stats.wallMs`; model code never reads one (DESIGN.md rule 1). */
   wallClockMs?: () => number;
+  /** Record what the report draws beyond the history (default true; a search over seeds can turn it off). */
+  record?: boolean;
 }
 

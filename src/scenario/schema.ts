@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { NEMESIS_KINDS } from '../faults/random-nemesis.js';
 
 /**
  * The scenario file's schema, as far as the simulator models it today (the world layer: machines,
@@ -64,6 +65,16 @@ const brokerConfigSchema = z.strictObject({
   'broker.heartbeat.interval.ms': positiveInt.optional(),
   'broker.session.timeout.ms': positiveInt.optional(),
   'request.timeout.ms': positiveInt.optional(),
+  'auto.leader.rebalance.enable': boolean.optional(),
+  'leader.imbalance.check.interval.seconds': positiveInt.optional(),
+  // The group coordinator (GroupCoordinatorConfig).
+  'group.initial.rebalance.delay.ms': nonNegativeInt.optional(),
+  'group.min.session.timeout.ms': positiveInt.optional(),
+  'group.max.session.timeout.ms': positiveInt.optional(),
+  'group.max.size': positiveInt.optional(),
+  'offsets.topic.num.partitions': positiveInt.optional(),
+  'offsets.topic.replication.factor': positiveInt.optional(),
+  'offsets.commit.timeout.ms': positiveInt.optional(),
 });
 
 /** Topic-level configs (TopicConfig.java) the model honours. */
@@ -193,7 +204,32 @@ const faultSchema = z
     }
   });
 
-export const CHECK_NAMES = ['lost-write', 'log-matching', 'monotonic-high-watermark', 'leader-completeness', 'strong-isr'] as const;
+/**
+ * `nemesis:`: the random faults `kafkaesque check` draws for each seed, on top of the scripted
+ * `faults:` (`run` ignores it). Each seed turns on a random subset of `kinds` and picks its own
+ * intensity (swarm testing); see src/faults/random-nemesis.ts.
+ */
+const nemesisSchema = z.strictObject({
+  kinds: z.array(z.enum(NEMESIS_KINDS, { error: `expected a fault kind: ${NEMESIS_KINDS.join(', ')}` })).min(1, 'expected at least one fault kind').optional(),
+  meanIntervalMs: positiveMs.max(86_400_000).optional(),
+  maxFaults: nonNegativeInt.max(1_000).optional(),
+  maxDurationMs: positiveMs.max(86_400_000).optional(),
+  window: z.strictObject({ start: durationSchema.optional(), stop: durationSchema.optional() }).optional(),
+});
+
+/** The checks a run performs, by their Jepsen and Kafka names (`kafkaesque explain <check>`). */
+export const CHECK_NAMES = [
+  'lost-write',
+  'duplicate',
+  'nonmonotonic-send',
+  'inconsistent-offsets',
+  'log-matching',
+  'monotonic-high-watermark',
+  'leader-completeness',
+  'strong-isr',
+  'no-double-assignment',
+  'monotonic-committed-offsets',
+] as const;
 
 export const scenarioSchema = z.strictObject({
   name: z.string({ error: 'expected a name' }).min(1, 'expected a non-empty name'),
@@ -230,7 +266,10 @@ export const scenarioSchema = z.strictObject({
     })
     .optional(),
   faults: z.array(faultSchema).optional(),
+  nemesis: nemesisSchema.optional(),
   expect: z.array(z.enum(CHECK_NAMES, { error: `expected a check name: ${CHECK_NAMES.join(', ')}` })).optional(),
+  /** Checks that may be found without failing the run: anomalies the configuration permits that only some seeds show. */
+  allow: z.array(z.enum(CHECK_NAMES, { error: `expected a check name: ${CHECK_NAMES.join(', ')}` })).optional(),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -238,3 +277,4 @@ export type ParsedScenario = z.output<typeof scenarioSchema>;
 export type ParsedFault = NonNullable<ParsedScenario['faults']>[number];
 export type ParsedTopic = NonNullable<ParsedScenario['topics']>[number];
 export type ParsedProducer = NonNullable<ParsedScenario['producers']>[number];
+export type ParsedNemesis = NonNullable<ParsedScenario['nemesis']>;

@@ -1,3 +1,4 @@
+import { verdictOf } from '../check/permissions.js';
 import { SimulationError } from '../engine/errors.js';
 import type { FaultStep, ScriptedNemesis } from '../faults/scripted-nemesis.js';
 import type { Violation } from '../check/violation.js';
@@ -110,8 +111,7 @@ export function runResult(
 ): RunResult & { detail: RunDetail } {
   const { scenario, options, seed, world } = run;
   const expected: string[] = [...(scenario.expect ?? [])];
-  const found = new Set(violations.map((v) => v.check));
-  const verdict = expected.every((c) => found.has(c)) && [...found].every((c) => expected.includes(c)) ? 'pass' : 'fail';
+  const verdict = verdictOf(expected, violations, scenario.allow ?? []);
   const durationFlag = options.durationUs !== undefined ? ` --duration ${formatDuration(options.durationUs)}` : '';
   return {
     scenario: scenario.name,

@@ -42,7 +42,7 @@ describe('kafkaesque list and explain', () => {
     const r = cli('list');
     expect(r.code).toBe(0);
     expect(r.out).toHaveLength(3);
-    expect(r.out.join('\n')).toMatch(/quickstart\s+expect: lost-write\s+Three brokers and a KRaft controller/);
+    expect(r.out.join('\n')).toMatch(/quickstart\s+expect: lost-write, inconsistent-offsets\s+Three brokers and a KRaft controller/);
     expect(r.out.join('\n')).toMatch(/acks-all-leader-failover\s+expect: none/);
   });
 

@@ -114,5 +114,18 @@ describe('the kafkaesque binary', () => {
     const out = execFileSync(process.execPath, [BIN, 'run', scenario(lossy, 'color.yaml')], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } });
     expect(out).not.toMatch(/\x1b\[/);
     expect(out).toContain('PASS');
+    // The same run with FORCE_COLOR has colour codes, so the check above can fail.
+    const forced = execFileSync(process.execPath, [BIN, 'run', scenario(lossy, 'color.yaml')], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(forced).toMatch(/\x1b\[/);
+  });
+
+  it('prints a short summary: verdict, each finding with a one-line cause, the report, the replay', () => {
+    const r = cli('run', scenario(lossy.replace('expect: [lost-write]', 'expect: [log-matching]'), 'summary.yaml'), '--report', join(dir, 'summary-report'));
+    expect(r.code).toBe(1);
+    expect(r.out[0]).toMatch(/^lossy {2}seed 1 {2}FAIL$/);
+    expect(r.out.join('\n')).toMatch(/lost-write ×\d+: broker-\d#[\d.]+ was acknowledged/);
+    expect(r.out.join('\n')).toMatch(/log-matching: expected, not found/);
+    expect(r.out.join('\n')).toMatch(/report: .*summary-report\/index.html/);
+    expect(r.out[r.out.length - 1]).toMatch(/^ {2}replay: npx kafkaesque run \S+summary.yaml --seed 1$/);
   });
 });

@@ -20,7 +20,7 @@ import { CURRENT_KAFKA, type ProtocolSwitches } from '../../protocol/switches.js
 import type { Message, Node, NodeContext, NodeId } from '../../../world/node.js';
 import { UNKNOWN_PARTITION, ProducerPartitioner, type CustomPartitioner } from '../partitioner.js';
 import { ExponentialBackoff } from './exponential-backoff.js';
-import { NetworkClient, PRODUCER_REQUEST_TIMEOUT_TIMER } from './network-client.js';
+import { NetworkClient, PRODUCER_REQUEST_TIMEOUT_TIMER } from '../network-client.js';
 import { singleRecordBatchSizeBytes, type ProducerIdAndEpoch } from './producer-batch.js';
 import { parseProducerConfig, type ProducerConfig, type ProducerConfigInput } from './producer-config.js';
 import { ProducerMetadata } from './producer-metadata.js';

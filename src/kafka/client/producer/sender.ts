@@ -10,7 +10,7 @@ import { errorName, Errors, isRetriable, type ErrorCode } from '../../protocol/e
 import type { Acks, InitProducerIdResponse, MetadataResponse, ProducePartitionResponse, ProduceResponse } from '../../protocol/messages.js';
 import { wireSize } from '../../protocol/messages.js';
 import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID } from '../../protocol/records.js';
-import type { NetworkClient } from './network-client.js';
+import type { NetworkClient } from '../network-client.js';
 import type { ProducerBatch } from './producer-batch.js';
 import type { ProducerMetadata } from './producer-metadata.js';
 import type { RecordAccumulator } from './record-accumulator.js';

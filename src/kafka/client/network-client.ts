@@ -1,5 +1,5 @@
 /**
- * The producer's connections to brokers, reduced to what matters for produce semantics
+ * A client's connections to brokers (producer and consumer), reduced to what matters for their semantics
  * (apache/kafka clients/src/main/java/org/apache/kafka/clients/NetworkClient.java and
  * InFlightRequests.java):
  * - requests in flight per broker, capped by max.in.flight.requests.per.connection;
@@ -12,21 +12,26 @@
  * There are no TCP connections in the simulation: a crashed broker's socket does not reset, so the
  * producer notices it only through request.timeout.ms.
  */
-import type { Random } from '../../../engine/random.js';
-import type { KafkaMessage } from '../../protocol/messages.js';
+import type { Random } from '../../engine/random.js';
+import type { GroupMessage } from '../protocol/group-messages.js';
+import type { KafkaMessage } from '../protocol/messages.js';
 
 export const PRODUCER_REQUEST_TIMEOUT_TIMER = 'producer-request-timeout';
 
+/** Everything a client sends or receives: the data-plane messages and the group-coordinator ones. */
+export type ClientMessage = KafkaMessage | GroupMessage;
+
 export interface NetworkHost {
   nowMs(): number;
-  send(to: number, message: KafkaMessage): void;
+  send(to: number, message: ClientMessage): void;
   /** Closes the connection to `to` at the network level: what it still holds is dropped. */
   disconnect(to: number): void;
   setTimer(name: string, delayUs: number, data: unknown): number;
   cancelTimer(id: number): void;
 }
 
-type Response = Extract<KafkaMessage, { type: `${string}Response` }>;
+export type ClientResponse = Extract<ClientMessage, { type: `${string}Response` }>;
+type Response = ClientResponse;
 
 interface PendingRequest {
   readonly destination: number;
@@ -53,6 +58,8 @@ export class NetworkClient {
     /** The reconnect backoff after `failures` consecutive disconnects (jitter included). */
     private readonly reconnectBackoffMs: (failures: number) => number,
     private readonly rng: Random,
+    /** The name of the request-timeout timer this client's host routes back to `handleTimeout`. */
+    private readonly timeoutTimerName: string = PRODUCER_REQUEST_TIMEOUT_TIMER,
   ) {}
 
   nowMs(): number {
@@ -63,17 +70,17 @@ export class NetworkClient {
    * Sends a request expecting an answer; exactly one of the callbacks runs, unless the answer is
    * dropped by a later disconnect (then `onDisconnect`).
    */
-  send(to: number, message: KafkaMessage, onResponse: (response: Response) => void, onDisconnect: () => void): void {
+  send(to: number, message: ClientMessage, onResponse: (response: Response) => void, onDisconnect: () => void, timeoutMs: number = this.requestTimeoutMs): void {
     const correlationId = this.nextCorrelationId++;
-    const timer = this.host.setTimer(PRODUCER_REQUEST_TIMEOUT_TIMER, Math.round(this.requestTimeoutMs * 1000), correlationId);
+    const timer = this.host.setTimer(this.timeoutTimerName, Math.round(timeoutMs * 1000), correlationId);
     this.pending.set(correlationId, { destination: to, onResponse, onDisconnect, timer });
     this.inFlight.set(to, (this.inFlight.get(to) ?? 0) + 1);
-    this.host.send(to, { ...message, correlationId } as KafkaMessage);
+    this.host.send(to, { ...message, correlationId } as ClientMessage);
   }
 
   /** Sends a request that gets no answer (a produce with acks=0). */
-  sendOneWay(to: number, message: KafkaMessage): void {
-    this.host.send(to, { ...message, correlationId: this.nextCorrelationId++ } as KafkaMessage);
+  sendOneWay(to: number, message: ClientMessage): void {
+    this.host.send(to, { ...message, correlationId: this.nextCorrelationId++ } as ClientMessage);
   }
 
   /** A response arrived. Returns false when nothing waits for it (its connection was closed). */
@@ -88,7 +95,7 @@ export class NetworkClient {
     return true;
   }
 
-  /** PRODUCER_REQUEST_TIMEOUT_TIMER fired for `correlationId`: the connection is closed. */
+  /** The request-timeout timer fired for `correlationId`: the connection is closed. */
   handleTimeout(correlationId: number): void {
     const entry = this.pending.get(correlationId);
     if (entry !== undefined) this.disconnect(entry.destination);
