@@ -72,9 +72,43 @@ export const CHECKS: readonly CheckDefinition[] = [
     permittedWhen: 'enable.idempotence=false with max.in.flight.requests.per.connection > 1',
     implemented: true,
   },
-  { name: 'poll-skip', kind: 'history', definition: 'A consumer skipped offsets it should have read.', implemented: false },
-  { name: 'nonmonotonic-poll', kind: 'history', definition: 'A consumer read offsets of a partition out of order.', implemented: false },
-  { name: 'unseen', kind: 'liveness', definition: 'An acknowledged record was never polled after every fault healed.', implemented: false },
+  {
+    name: 'poll-skip',
+    kind: 'history',
+    definition:
+      'Between two consecutive polls of one consumer process, with no rebalance, position reset or restart between them, the second started past the offset after the first one\'s last record of a partition: offsets were never returned to it.',
+    permittedWhen: 'the log lost records under the consumer (an unclean election, a protocol switch off, a power loss without fsync)',
+    implemented: true,
+  },
+  {
+    name: 'nonmonotonic-poll',
+    kind: 'history',
+    definition:
+      'Between two consecutive polls of one consumer process, with no rebalance, position reset or restart between them, the second started at or before the first one\'s last offset of a partition: offsets read again or out of order.',
+    permittedWhen: 'the fetchEpochFencing switch off (no KIP-320 truncation detection), or the log was truncated under the consumer',
+    implemented: true,
+  },
+  {
+    name: 'unseen',
+    kind: 'liveness',
+    definition:
+      'After every fault healed and the liveness phase ran, an acknowledged record that the log still holds, at or after where a group started reading its partition, was never returned by a poll to any member of a group subscribed to its topic.',
+    implemented: true,
+  },
+  {
+    name: 'duplicate-processing',
+    kind: 'history',
+    definition: 'A consumer group\'s side effect for one record happened more than once: a member crashed or was evicted between processing and committing, and the next owner processed the record again.',
+    permittedWhen: 'always: Kafka without transactions delivers at least once',
+    implemented: true,
+  },
+  {
+    name: 'lost-processing',
+    kind: 'history',
+    definition: 'A consumer group committed past a record, still in the log, that no member ever processed: the next owner starts at the commit, so its side effect never happens.',
+    permittedWhen: 'enable.auto.commit with processing handed to another thread (processing.commit: async-processing)',
+    implemented: true,
+  },
   { name: 'single-leader-per-epoch', kind: 'invariant', definition: 'Two controllers were leader of the KRaft quorum in the same epoch (checked in the Raft simulation tests).', implemented: false },
   { name: 'consistent-committed-metadata', kind: 'invariant', definition: 'Two controllers disagree on a committed metadata offset (checked in the Raft simulation tests).', implemented: false },
   {

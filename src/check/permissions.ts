@@ -16,6 +16,8 @@ export interface ConfigFacts {
   readonly switchesOff: readonly string[];
   /** offsets.topic.replication.factor = 1: one broker holds every committed offset. */
   readonly singleReplicaOffsets: boolean;
+  /** Consumer groups whose members hand records to another thread while auto-commit runs. */
+  readonly asyncProcessingGroups?: ReadonlySet<string>;
 }
 
 /** The producer that wrote a value: values are `<producer name>/<workload>:<sequence>`. */
@@ -58,6 +60,15 @@ export function permittedBy(v: Violation, f: ConfigFacts): string | undefined {
     case 'leader-completeness':
     case 'strong-isr':
     case 'monotonic-high-watermark':
+      return clusterLossReason(f);
+    case 'duplicate-processing':
+      return 'at-least-once delivery (Kafka without transactions)';
+    case 'lost-processing':
+      return f.asyncProcessingGroups?.has(e.group as string) === true ? 'enable.auto.commit with asynchronous processing' : undefined;
+    case 'nonmonotonic-poll':
+      if (f.switchesOff.includes('fetchEpochFencing')) return 'protocol switch off: fetchEpochFencing';
+      return clusterLossReason(f);
+    case 'poll-skip':
       return clusterLossReason(f);
     case 'monotonic-committed-offsets':
     case 'no-double-assignment':

@@ -1,3 +1,7 @@
+import { KafkaConsumer, type KafkaConsumerOptions } from '../kafka/client/consumer/kafka-consumer.js';
+import { parseConsumerConfig, type ConsumerConfigInput } from '../kafka/client/consumer/consumer-config.js';
+import { offsetsTopicSpec } from '../kafka/group/coordinator-partition.js';
+import { checkDuplicateProcessing, checkLostProcessing, checkPollOrder, checkUnseen } from '../check/consumer-history.js';
 import { labelFindings, type ConfigFacts } from '../check/permissions.js';
 import { CURRENT_KAFKA } from '../kafka/protocol/switches.js';
 import { parseProducerConfig } from '../kafka/client/producer/producer-config.js';
@@ -9,7 +13,7 @@ import type { Violation } from '../check/violation.js';
 import { sToUs } from '../engine/time.js';
 import { ScriptedNemesis } from '../faults/scripted-nemesis.js';
 import { Broker } from '../kafka/broker/broker.js';
-import type { BrokerConfig } from '../kafka/broker/broker-config.js';
+import { DEFAULT_BROKER_CONFIG, type BrokerConfig } from '../kafka/broker/broker-config.js';
 import { KafkaProducer } from '../kafka/client/producer/kafka-producer.js';
 import type { WorkloadSpec } from '../kafka/client/producer/workload.js';
 import { Controller, type ControllerConfig, type TopicSpec } from '../kafka/controller/controller.js';
@@ -26,6 +30,7 @@ import { diskConfig, faultStep, linkConfig, runFaultWindowThenHeal, runResult } 
 /** Node ids: brokers 1..N, controllers from 3000 (Kafka's docs use 3000+ for controllers), producers from 5000. */
 export const FIRST_CONTROLLER_ID = 3000;
 export const FIRST_PRODUCER_ID = 5000;
+export const FIRST_CONSUMER_ID = 7000;
 const DEFAULT_DURATION_US = sToUs(30);
 /** After the fault window everything heals; this long is left for fencing, elections and catch-up. */
 const HEAL_PHASE_US = sToUs(30);
@@ -53,6 +58,9 @@ export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWi
   const { preVote, ...switchFields } = scenario.protocol ?? {};
   const switches: Partial<ProtocolSwitches> = switchFields;
   const topics: TopicSpec[] = (scenario.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions, replicationFactor: t['replication.factor'], config: t.config }));
+  // Kafka creates __consumer_offsets on the first FindCoordinator; here it is created with the
+  // scenario's topics when there are consumers (the broker's FindCoordinator comment says so).
+  if ((scenario.consumers ?? []).length > 0) topics.push(offsetsTopicSpec({ ...DEFAULT_BROKER_CONFIG, ...(clusterConfig as Partial<BrokerConfig>) }));
   const partitions = topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => tpKey(t.name, p)));
 
   // Assigned once the brokers exist; the history hook below runs only after that.
@@ -101,18 +109,50 @@ export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWi
       world.addMachine({ id, name: `producer-${id - FIRST_PRODUCER_ID + 1}`, factory: (ctx) => new KafkaProducer(ctx, { bootstrap: brokerIds, config: p.config, switches, topics: [p.topic], workloads: [workload] }) });
     }
   }
+  let consumerId = FIRST_CONSUMER_ID;
+  const consumersOf = new Map<string, NodeId[]>();
+  const delayedStarts: [NodeId, number][] = [];
+  for (const c of scenario.consumers ?? []) {
+    for (let i = 0; i < (c.count ?? 1); i++) {
+      const id = consumerId++;
+      consumersOf.set(c.group, [...(consumersOf.get(c.group) ?? []), id]);
+      const options: KafkaConsumerOptions = {
+        bootstrap: brokerIds,
+        config: { ...(c.config as ConsumerConfigInput), 'group.id': c.group },
+        switches,
+        topics: c.topics,
+        app: {
+          processingMs: c.processing?.ms,
+          commitMode: c.processing?.commit,
+          stallAtMs: c.processing?.stall === undefined ? undefined : c.processing.stall.at / 1000,
+          stallForMs: c.processing?.stall === undefined ? undefined : c.processing.stall.for / 1000,
+        },
+      };
+      world.addMachine({ id, name: `consumer-${id - FIRST_CONSUMER_ID + 1}`, factory: (ctx) => new KafkaConsumer(ctx, options) });
+      if (c.start !== undefined && c.start > 0) delayedStarts.push([id, c.start]);
+    }
+  }
+  const consumerIds = [...consumersOf.values()].flat();
   const checker = new ReplicationInvariants(replicationView(world, brokerIds, () => partitions));
   invariants = checker;
-  world.startAll();
+  const delayed = new Set(delayedStarts.map(([id]) => id));
+  for (const m of world.machines()) if (!delayed.has(m.id)) m.start();
+  for (const [id, atUs] of delayedStarts) world.machine(id).startAfter(atUs);
 
   const activeController = (): Controller | undefined => {
     const live = controllerIds.map((id) => world.machine(id).process as Controller | undefined).filter((c): c is Controller => c !== undefined);
     return live.find((c) => c.isActive);
   };
-  const producerIds = world.machines().filter((m) => m.id >= FIRST_PRODUCER_ID).map((m) => m.id);
+  const producerIds = world.machines().filter((m) => m.id >= FIRST_PRODUCER_ID && m.id < FIRST_CONSUMER_ID).map((m) => m.id);
   const resolveRole = (target: string) => (): readonly NodeId[] => {
     if (target === 'controllers') return controllerIds;
     if (target === 'producers') return producerIds;
+    if (target === 'consumers') return consumerIds;
+    const consumer = /^consumer\(([^/)]+)(?:\/(\d+))?\)$/.exec(target);
+    if (consumer !== null) {
+      const id = consumersOf.get(consumer[1])?.[Number(consumer[2] ?? 1) - 1];
+      return id === undefined ? [] : [id];
+    }
     if (target === 'controller') {
       const active = controllerIds.find((id) => (world.machine(id).process as Controller | undefined)?.isActive);
       return active === undefined ? [] : [active];
@@ -182,7 +222,7 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
   const faultWindowUs = options.durationUs ?? scenario.duration ?? DEFAULT_DURATION_US;
   const { world, brokerIds, invariants, nemesis, activeController, recorder } = buildKafkaRun(scenario, seed, faultWindowUs, { record: options.record !== false });
   if (recorder !== undefined) runRecordingFaultStarts(world, recorder, scenario, faultWindowUs);
-  runFaultWindowThenHeal(world, nemesis, faultWindowUs, HEAL_PHASE_US);
+  runFaultWindowThenHeal(world, nemesis, faultWindowUs, healPhaseUs(scenario));
 
   const names = new Map(world.machines().map((m) => [m.id, m.name]));
   const logs = finalLogs(world, brokerIds, activeController);
@@ -192,6 +232,10 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
     ...checkDuplicates(logs),
     ...checkNonmonotonicSends(world.history, (id) => names.get(id) ?? String(id), (p, offset, value) => valueAt.get(p)?.get(offset) === value),
     ...checkInconsistentOffsets(world.history),
+    ...checkPollOrder(world.history, (id) => names.get(id) ?? String(id)),
+    ...checkDuplicateProcessing(world.history),
+    ...checkLostProcessing(world.history, valueAt),
+    ...checkUnseen(world.history, consumerGroups(scenario), (p, offset, value) => valueAt.get(p)?.get(offset) === value),
     ...checkNoDoubleAssignment(world.history),
     ...checkMonotonicCommittedOffsets(world.history),
     ...invariants.violations,
@@ -205,10 +249,14 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
   const result = runResult(
     { scenario, options, seed, startedMs: started, world, nemesis, faultWindowUs },
     violations,
-    { sent: sends.filter((h) => h.entry.phase === 'invoke').length, acked: acked.length },
+    {
+      sent: sends.filter((h) => h.entry.phase === 'invoke').length,
+      acked: acked.length,
+      polled: world.history.reduce((n, h) => (h.entry.type === 'poll' ? n + (h.entry.records as unknown[]).length : n), 0),
+    },
     world
       .machines()
-      .filter((m) => m.id >= FIRST_PRODUCER_ID)
+      .filter((m) => m.id >= FIRST_PRODUCER_ID && m.id < FIRST_CONSUMER_ID)
       .map((m) => ({
         node: m.name,
         acked: acked.filter((h) => h.node === m.id).length,
@@ -259,6 +307,27 @@ function lostWrites(world: World, brokerIds: readonly number[], controller: () =
   return out;
 }
 
+/** Each consumer group and the topics its members subscribe to. */
+function consumerGroups(scenario: Scenario): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of scenario.consumers ?? []) out.set(c.group, [...new Set([...(out.get(c.group) ?? []), ...c.topics])]);
+  return out;
+}
+
+/**
+ * How long the liveness phase runs after the heal: long enough for the cluster to settle, and,
+ * with consumers, for a crashed member's session to expire, the group to rebalance and its
+ * members to read what was written (unseen is checked after it).
+ */
+function healPhaseUs(scenario: Scenario): number {
+  const consumers = scenario.consumers ?? [];
+  if (consumers.length === 0) return HEAL_PHASE_US;
+  const cluster = (scenario.cluster.config ?? {}) as Record<string, unknown>;
+  const initialDelayMs = Number(cluster['group.initial.rebalance.delay.ms'] ?? DEFAULT_BROKER_CONFIG['group.initial.rebalance.delay.ms']);
+  const sessionMs = Math.max(...consumers.map((c) => parseConsumerConfig({ ...(c.config as ConsumerConfigInput), 'group.id': c.group })['session.timeout.ms']));
+  return HEAL_PHASE_US + Math.round((sessionMs + initialDelayMs) * 1000);
+}
+
 /** What the scenario's configuration permits to go wrong (src/check/permissions.ts). */
 function configFacts(scenario: Scenario): ConfigFacts {
   const { preVote: _preVote, ...switches } = scenario.protocol ?? {};
@@ -280,6 +349,7 @@ function configFacts(scenario: Scenario): ConfigFacts {
     powerLossWithoutFsync: powerLoss && !fsyncEveryMessage,
     switchesOff: Object.entries(effective).filter(([, on]) => on === false).map(([name]) => name),
     singleReplicaOffsets: cluster['offsets.topic.replication.factor'] === 1,
+    asyncProcessingGroups: new Set((scenario.consumers ?? []).filter((c) => c.processing?.commit === 'async-processing').map((c) => c.group)),
   };
 }
 

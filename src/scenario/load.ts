@@ -1,3 +1,4 @@
+import { parseConsumerConfig, type ConsumerConfigInput } from '../kafka/client/consumer/consumer-config.js';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -68,7 +69,6 @@ export function validateScenario(doc: unknown, source: string): Scenario {
 function crossFieldProblems(s: ParsedScenario): [PropertyKey[], string][] {
   const out: [PropertyKey[], string][] = [];
   const brokers = s.cluster.brokers;
-  if (s.consumers !== undefined) out.push([['consumers'], 'consumer groups are not modelled yet (they arrive with the consumer-groups issue); remove this section']);
   const topics = new Map<string, number>();
   (s.topics ?? []).forEach((t, i) => {
     if (topics.has(t.name)) out.push([['topics', i, 'name'], `topic ${t.name} is defined twice`]);
@@ -90,6 +90,9 @@ function crossFieldProblems(s: ParsedScenario): [PropertyKey[], string][] {
     }
     if (p.start !== undefined && p.stop !== undefined && p.stop <= p.start) out.push([['producers', i, 'stop'], 'stop must come after start']);
   });
+  out.push(...consumerProblems(s, topics));
+  const groups = new Map<string, number>();
+  for (const c of s.consumers ?? []) groups.set(c.group, (groups.get(c.group) ?? 0) + (c.count ?? 1));
   (s.faults ?? []).forEach((f, i) => {
     const members: [PropertyKey[], unknown][] = Object.entries(f).map(([key, target]) => [[key], target]);
     if (f.partition !== undefined) f.partition.forEach((group, g) => group.forEach((m, j) => members.push([['partition', g, j], m])));
@@ -109,9 +112,46 @@ function crossFieldProblems(s: ParsedScenario): [PropertyKey[], string][] {
         else if (Number(m[2]) >= partitions) out.push([['faults', i, ...path], `${target}: topic ${m[1]} has partitions 0 to ${partitions - 1}`]);
       }
       if (target === 'controller' && topics.size === 0) out.push([['faults', i, ...path], 'controller targets need the Kafka model (a topics: section)']);
+      if (typeof target === 'string' && target.startsWith('consumer(')) {
+        const m = /^consumer\(([^/)]+)(?:\/(\d+))?\)$/.exec(target) as RegExpExecArray;
+        const members = groups.get(m[1]);
+        if (members === undefined) out.push([['faults', i, ...path], `${target}: no consumer group ${m[1]} in consumers:`]);
+        else if (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > members)) out.push([['faults', i, ...path], `${target}: group ${m[1]} has consumers 1 to ${members}`]);
+      }
+      if (target === 'consumers' && (s.consumers ?? []).length === 0) out.push([['faults', i, ...path], 'consumers: this scenario has no consumers: section']);
     }
   });
   out.push(...nemesisProblems(s));
+  return out;
+}
+
+/** Consumers: their topics exist, their config passes Kafka's rules, and __consumer_offsets can be created. */
+function consumerProblems(s: ParsedScenario, topics: ReadonlyMap<string, number>): [PropertyKey[], string][] {
+  const out: [PropertyKey[], string][] = [];
+  const consumers = s.consumers ?? [];
+  if (consumers.length === 0) return out;
+  if (topics.size === 0) out.push([['consumers'], 'consumers need topics: add a topics: section']);
+  const offsetsRf = Number((s.cluster.config as Record<string, unknown> | undefined)?.['offsets.topic.replication.factor'] ?? 3);
+  if (offsetsRf > s.cluster.brokers) {
+    out.push([['cluster', 'config', 'offsets.topic.replication.factor'], `is ${offsetsRf} (Kafka's default is 3) but there are ${s.cluster.brokers} broker(s): Kafka could not create __consumer_offsets; set offsets.topic.replication.factor to at most ${s.cluster.brokers}`]);
+  }
+  consumers.forEach((c, i) => {
+    c.topics.forEach((t, j) => {
+      if (topics.size > 0 && !topics.has(t)) out.push([['consumers', i, 'topics', j], `no topic named ${t}; expected one of ${[...topics.keys()].join(', ')}`]);
+    });
+    const config = (c.config ?? {}) as Record<string, unknown>;
+    if (config['group.id'] !== undefined) out.push([['consumers', i, 'config', 'group.id'], 'the group id is the consumer entry\'s group: field; remove group.id from config']);
+    try {
+      const parsed = parseConsumerConfig({ ...(c.config as ConsumerConfigInput), 'group.id': c.group });
+      const commit = c.processing?.commit;
+      if ((commit === 'auto' || commit === 'async-processing') && !parsed['enable.auto.commit']) {
+        out.push([['consumers', i, 'processing', 'commit'], `${commit} relies on enable.auto.commit=true, which this consumer's config turns off`]);
+      }
+    } catch (e) {
+      if (e instanceof ConfigException) out.push([['consumers', i, 'config'], e.message]);
+      else throw e;
+    }
+  });
   return out;
 }
 

@@ -136,6 +136,30 @@ const producerSchema = z.strictObject({
   config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 
+/**
+ * A consumer group's members: `count` KafkaConsumers subscribed to `topics`, each running the
+ * application loop `processing` describes (kafkaesque options, outside Kafka's config).
+ */
+const consumerSchema = z.strictObject({
+  group: z.string({ error: 'expected a group id' }).regex(/^[A-Za-z0-9._-]+$/, 'expected a group id of letters, digits, ., _ and -'),
+  count: positiveInt.max(100).optional(),
+  topics: z.array(z.string({ error: 'expected a topic name' })).min(1, 'expected at least one topic'),
+  /** When the consumers start (default: at once). */
+  start: durationSchema.optional(),
+  /** Kafka's consumer configs, validated by the consumer's own rules (ConsumerConfig); group.id comes from `group`. */
+  config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+  processing: z
+    .strictObject({
+      /** Processing time per record. */
+      ms: nonNegativeMs.max(3_600_000).optional(),
+      /** When offsets are committed: auto (enable.auto.commit), sync-after-processing, async-after-processing, none, or async-processing (a worker processes while auto-commit runs). */
+      commit: z.enum(['auto', 'sync-after-processing', 'async-after-processing', 'none', 'async-processing'], { error: 'expected auto, sync-after-processing, async-after-processing, none or async-processing' }).optional(),
+      /** The application freezes (heartbeats go on, poll() is not called): a slow or stuck consumer. */
+      stall: z.strictObject({ at: durationSchema, for: durationSchema }).optional(),
+    })
+    .optional(),
+});
+
 /** The protocol switches (DESIGN.md): all on by default, today's Kafka. */
 const protocolSchema = z.strictObject({
   minIsrGuard: boolean.optional(),
@@ -151,7 +175,8 @@ const protocolSchema = z.strictObject({
 
 /**
  * A fault target: a broker id, every broker, the active controller, or a partition's leader or
- * a follower as they are when the fault fires: `leader(orders-0)`, `follower(orders-0)`.
+ * a follower as they are when the fault fires: `leader(orders-0)`, `follower(orders-0)`; or a
+ * consumer: `consumer(billing)` is the group's first consumer, `consumer(billing/2)` its second.
  */
 const targetSchema = z.union(
   [
@@ -159,8 +184,9 @@ const targetSchema = z.union(
     z.literal('all-brokers'),
     z.literal('controller'),
     z.string().regex(/^(leader|follower)\([A-Za-z0-9._-]+-\d+\)$/),
+    z.string().regex(/^consumer\([A-Za-z0-9._-]+(\/\d+)?\)$/),
   ],
-  { error: 'expected a broker id, all-brokers, controller, leader(topic-p) or follower(topic-p)' },
+  { error: 'expected a broker id, all-brokers, controller, leader(topic-p), follower(topic-p) or consumer(group) / consumer(group/n)' },
 );
 
 export const FAULT_ACTIONS = ['crash', 'restart', 'kill', 'shutdown', 'power-loss', 'pause', 'resume', 'isolate', 'partition', 'heal'] as const;
@@ -169,8 +195,8 @@ export const FAULT_ACTIONS = ['crash', 'restart', 'kill', 'shutdown', 'power-los
  * A member of a partition group: a target as above, or a whole role: `controllers`,
  * `producers`, `brokers`, or `others` (every node named in no other group).
  */
-const groupMemberSchema = z.union([targetSchema, z.enum(['controllers', 'producers', 'brokers', 'others'])], {
-  error: 'expected a broker id, leader(topic-p), follower(topic-p), controller, controllers, producers, brokers or others',
+const groupMemberSchema = z.union([targetSchema, z.enum(['controllers', 'producers', 'consumers', 'brokers', 'others'])], {
+  error: 'expected a broker id, leader(topic-p), follower(topic-p), consumer(group), controller, controllers, producers, consumers, brokers or others',
 });
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
@@ -229,6 +255,11 @@ export const CHECK_NAMES = [
   'strong-isr',
   'no-double-assignment',
   'monotonic-committed-offsets',
+  'nonmonotonic-poll',
+  'poll-skip',
+  'duplicate-processing',
+  'lost-processing',
+  'unseen',
 ] as const;
 
 export const scenarioSchema = z.strictObject({
@@ -245,7 +276,7 @@ export const scenarioSchema = z.strictObject({
   }),
   topics: z.array(topicSchema).optional(),
   producers: z.array(producerSchema).optional(),
-  consumers: z.unknown().optional(),
+  consumers: z.array(consumerSchema).optional(),
   protocol: protocolSchema.optional(),
   network: z
     .strictObject({
@@ -277,4 +308,5 @@ export type ParsedScenario = z.output<typeof scenarioSchema>;
 export type ParsedFault = NonNullable<ParsedScenario['faults']>[number];
 export type ParsedTopic = NonNullable<ParsedScenario['topics']>[number];
 export type ParsedProducer = NonNullable<ParsedScenario['producers']>[number];
+export type ParsedConsumer = NonNullable<ParsedScenario['consumers']>[number];
 export type ParsedNemesis = NonNullable<ParsedScenario['nemesis']>;

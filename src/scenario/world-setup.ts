@@ -106,7 +106,7 @@ export function runFaultWindowThenHeal(world: World, nemesis: ScriptedNemesis, f
 export function runResult(
   run: { scenario: Scenario; options: SimulateOptions; seed: number | string; startedMs: number; world: World; nemesis: ScriptedNemesis; faultWindowUs: DurationUs },
   violations: Violation[],
-  records: { sent: number; acked: number },
+  records: { sent: number; acked: number; polled?: number },
   writes: RunDetail['writes'],
 ): RunResult & { detail: RunDetail } {
   const { scenario, options, seed, world } = run;
@@ -126,7 +126,7 @@ export function runResult(
       wallMs: options.wallClockMs ? Math.round(options.wallClockMs() - run.startedMs) : 0,
       recordsSent: records.sent,
       recordsAcked: records.acked,
-      recordsPolled: 0,
+      recordsPolled: records.polled ?? 0,
     },
     replay: `npx kafkaesque run ${shellQuote(scenario.source)} --seed ${shellQuote(String(seed))}${durationFlag}`,
     detail: {

@@ -26,8 +26,8 @@ export interface MachineEnvironment {
   send(from: NodeId, to: NodeId, message: Message): void;
   /** `from` closes its connection to `to`. */
   disconnect(from: NodeId, to: NodeId): void;
-  /** The machine's process stopped: its connections are gone. */
-  processStopped(id: NodeId): void;
+  /** The machine's process stopped: its connections are gone (reset, if the machine is still up). */
+  processStopped(id: NodeId, kernelAlive: boolean): void;
   readonly history: HistorySink;
 }
 
@@ -60,7 +60,8 @@ interface TimerRecord {
 type Backlogged =
   | { kind: 'message'; from: NodeId; message: Message }
   | { kind: 'timer'; id: TimerId; record: TimerRecord; cancelled: boolean }
-  | { kind: 'disk'; completion: DiskCompletion };
+  | { kind: 'disk'; completion: DiskCompletion }
+  | { kind: 'reset'; peer: NodeId };
 
 /**
  * A machine hosting one process (a node), with its disk and its clock. It owns the physics of
@@ -151,7 +152,7 @@ export class Machine implements EventTarget {
     this.node = undefined;
     this.backlog = [];
     this.disk.processCrashed();
-    this.env.processStopped(this.id);
+    this.env.processStopped(this.id, this.isPowered);
   }
 
   /**
@@ -171,6 +172,12 @@ export class Machine implements EventTarget {
     if (this.incarnationCount === incarnation && this.processState !== 'stopped') this.crash();
   }
 
+  /** Boots the process after `delayUs` (a client that starts later than the cluster). */
+  startAfter(delayUs: DurationUs): void {
+    this.cancelBoot();
+    this.bootEvent = this.sim.scheduleAfter(delayUs, this, MachineEvent.Restart);
+  }
+
   /** Crash now and start again after `delayUs` (Jepsen's kill nemesis). */
   kill(delayUs: DurationUs): void {
     this.crash();
@@ -179,10 +186,11 @@ export class Machine implements EventTarget {
 
   /** Power loss: the process dies and the disk keeps only what was fsync'd. */
   powerOff(): void {
-    this.crash();
-    if (!this.isPowered) return;
+    const wasPowered = this.isPowered;
+    // Unpowered first: a dead kernel sends no resets for the process's connections.
     this.isPowered = false;
-    this.disk.powerLoss();
+    this.crash();
+    if (wasPowered) this.disk.powerLoss();
   }
 
   /** Power comes back and the process boots from what survived. */
@@ -221,7 +229,8 @@ export class Machine implements EventTarget {
       if (item.kind === 'message') node.onMessage(item.from, item.message);
       else if (item.kind === 'timer') {
         if (!item.cancelled) node.onTimer(item.record.name, item.record.data);
-      } else node.onDiskComplete?.(item.completion);
+      } else if (item.kind === 'reset') node.onConnectionReset?.(item.peer);
+      else node.onDiskComplete?.(item.completion);
     }
   }
 
@@ -231,10 +240,18 @@ export class Machine implements EventTarget {
   }
 
   /** A message arrives from the network. */
-  receive(from: NodeId, message: Message): void {
+  /** Returns false when no process listens: the kernel of a powered machine then answers with a reset. */
+  receive(from: NodeId, message: Message): boolean {
     if (this.processState === 'running') (this.node as Node).onMessage(from, message);
     else if (this.processState === 'paused') this.backlog.push({ kind: 'message', from, message });
-    // A stopped process has no socket: the message is gone, as a TCP RST would make it.
+    else return !this.isPowered;
+    return true;
+  }
+
+  /** The connection with `peer` was reset (its process died, or nothing listened there). */
+  connectionReset(peer: NodeId): void {
+    if (this.processState === 'running') (this.node as Node).onConnectionReset?.(peer);
+    else if (this.processState === 'paused') this.backlog.push({ kind: 'reset', peer });
   }
 
   handleEvent(kind: number, payload: unknown): void {

@@ -54,6 +54,8 @@ export interface NodePlacement {
 }
 
 export type DeliverFn = (from: NodeId, to: NodeId, message: Message) => void;
+/** `to` learns that its connection with `from` was reset (a TCP RST from `from`'s kernel). */
+export type ResetFn = (from: NodeId, to: NodeId) => void;
 
 /**
  * Counters since the network was built. Once nothing is in flight,
@@ -79,6 +81,9 @@ const DEFAULT_PLACEMENT = 'default';
 const LINK_CONFIG_KEYS: ReadonlySet<string> = new Set(['latency', 'bandwidthBytesPerSec', 'lossRate', 'duplicateRate', 'reorder', 'connectionTimeoutMs']);
 /** Set in an event's kind to mark the release of a link's held messages (the low bits are the link index). */
 const RELEASE_KIND = 1 << 30;
+/** Set in an event's kind to mark a TCP reset (RST) travelling the link to its far end. */
+const RESET_KIND = 1 << 29;
+const LINK_INDEX_MASK = RESET_KIND - 1;
 
 const BUILTIN_DEFAULTS: LinkConfig = {
   latency: { distribution: 'constant', ms: 0.5 },
@@ -172,6 +177,7 @@ export class Network implements EventTarget {
     private readonly rng: Random,
     private readonly deliver: DeliverFn,
     defaults?: Partial<LinkConfig>,
+    private readonly onReset?: ResetFn,
   ) {
     this.traceId = sim.allocateTraceId();
     this.defaults = { ...BUILTIN_DEFAULTS };
@@ -340,10 +346,16 @@ export class Network implements EventTarget {
    * partition starts does not get through; its connection holds it until the partition heals.
    */
   handleEvent(kind: number, payload: unknown): void {
-    const link = this.linksByIndex[kind & ~RELEASE_KIND];
+    const link = this.linksByIndex[kind & LINK_INDEX_MASK];
     // Not `invariant(...)`: its message would be built on every delivery.
     if (link === undefined) throw new InvariantError(`network delivery for unknown link index ${kind}`);
     if ((kind & RELEASE_KIND) !== 0) return this.release(link);
+    if ((kind & RESET_KIND) !== 0) {
+      // An RST is a packet like any other: a partition drops it, and then the peer finds out
+      // only through its own timeouts.
+      if (!this.isBlocked(link.from, link.to)) this.onReset?.(link.from, link.to);
+      return;
+    }
     if (link.loopback) {
       this.counters.delivered++;
       this.deliver(link.from, link.to, payload as Message);
@@ -424,14 +436,35 @@ export class Network implements EventTarget {
     if (back !== undefined) this.resetInbound(back);
   }
 
-  /** `node`'s process stopped: every connection to or from it is gone with it. */
-  resetConnections(node: NodeId): void {
+  /**
+   * `node`'s process stopped: every connection to or from it is gone with it. When the machine is
+   * still up (`kernelAlive`: a crash, not a power loss), its kernel closes the sockets and each
+   * peer it had a connection with gets a reset one link latency later.
+   */
+  resetConnections(node: NodeId, kernelAlive = false): void {
     this.knownPlacement(node, 'resetConnections');
+    const peers = new Set<NodeId>();
     for (const link of this.linksByIndex) {
       if (link.loopback) continue;
-      if (link.from === node) this.dropHeld(link);
-      else if (link.to === node) this.resetInbound(link);
+      if (link.from === node) {
+        this.dropHeld(link);
+        peers.add(link.to);
+      } else if (link.to === node) {
+        this.resetInbound(link);
+        peers.add(link.from);
+      }
     }
+    if (kernelAlive) for (const peer of peers) this.sendReset(node, peer);
+  }
+
+  /** `from`'s kernel answers a packet for a process that is not there: a reset goes back to `to`. */
+  sendReset(from: NodeId, to: NodeId): void {
+    if (from === to) return;
+    const link = this.linkFor(from, to);
+    if (link.configVersion !== this.configVersion) this.refresh(link);
+    let atUs = this.sim.nowUs + link.latencyModel.sampleUs(link.latencyRng);
+    if (!link.reorder && atUs < link.lastArrivalUs) atUs = link.lastArrivalUs;
+    this.sim.schedule(atUs, this, link.index | RESET_KIND);
   }
 
   private resetInbound(link: Link): void {

@@ -60,6 +60,13 @@ export interface Node {
   onTimer(name: string, data: unknown): void;
   onDiskComplete?(completion: DiskCompletion): void;
   /**
+   * The connection with `peer` was reset: its process died while its machine stayed up, or a
+   * message reached it while no process listened (a TCP RST). Kafka's NetworkClient sees the
+   * disconnect at once and fails what was in flight to that node; without this handler the node
+   * notices only through its own timeouts, as it would after a power loss or behind a partition.
+   */
+  onConnectionReset?(peer: NodeId): void;
+  /**
    * SIGTERM: shut down cleanly, then call `ctx.exit()`. A node without this handler is killed
    * at once, as a process that ignores nothing and traps nothing would be.
    */

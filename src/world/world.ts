@@ -75,7 +75,13 @@ export class World {
     };
     this.onSend = options.onSend;
     this.onDeliver = options.onDeliver;
-    this.network = new Network(this.sim, this.sim.rng.fork('network'), (from, to, message) => this.deliver(from, to, message), options.network);
+    this.network = new Network(
+      this.sim,
+      this.sim.rng.fork('network'),
+      (from, to, message) => this.deliver(from, to, message),
+      options.network,
+      (from, to) => this.machinesById.get(to)?.connectionReset(from),
+    );
   }
 
   /** Adds a machine (powered on, process not yet started: call `start()` or `startAll()`). */
@@ -92,7 +98,7 @@ export class World {
         sim: this.sim,
         send: this.onSend === undefined ? (from, to, message) => this.network.send(from, to, message) : (from, to, message) => this.observedSend(from, to, message),
         disconnect: (from, to) => this.network.disconnect(from, to),
-        processStopped: (id) => this.network.resetConnections(id),
+        processStopped: (id, kernelAlive) => this.network.resetConnections(id, kernelAlive),
         history: this.historySink,
       },
       { id: options.id, name, rack, region, factory: options.factory, clock: options.clock },
@@ -139,6 +145,6 @@ export class World {
   private deliver(from: NodeId, to: NodeId, message: Message): void {
     this.onDeliver?.(this.sim.nowUs, from, to, message);
     const m = this.machinesById.get(to);
-    if (m !== undefined) m.receive(from, message);
+    if (m !== undefined && !m.receive(from, message)) this.network.sendReset(to, from);
   }
 }

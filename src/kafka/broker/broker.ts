@@ -250,6 +250,11 @@ export class Broker implements Node {
     }
   }
 
+  /** A peer's connection was reset (its process died): requests in flight to it fail now. */
+  onConnectionReset(peer: NodeId): void {
+    this.inFlight.failAllTo(peer);
+  }
+
   onTimer(name: string, data: unknown): void {
     if (this.metadataLog?.handleTimer(name, data) === true) return;
     if (GROUP_TIMERS.has(name)) return this.groupCoordinator.onTimer(name, data);

@@ -349,7 +349,9 @@ export class ConsumerCoordinator {
       {
         type: 'JoinGroupRequest',
         correlationId: 0,
-        clientId: this.config['client.id'],
+        // ConsumerConfig: an empty client.id becomes "consumer-<group.id>-<n>", n counting the
+        // consumers of the JVM from 1; each simulated consumer is its own process.
+        clientId: this.config['client.id'] !== '' ? this.config['client.id'] : `consumer-${this.config['group.id'] ?? ''}-1`,
         clientHost: '/127.0.0.1',
         groupId: this.groupId,
         sessionTimeoutMs: this.config['session.timeout.ms'],

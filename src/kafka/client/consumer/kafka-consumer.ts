@@ -128,7 +128,12 @@ export class KafkaConsumer implements Node {
     private readonly options: KafkaConsumerOptions,
   ) {
     if (!Array.isArray(options.bootstrap) || options.bootstrap.length === 0) throw new RangeError('KafkaConsumer: bootstrap must list at least one broker id');
-    this.config = parseConsumerConfig(options.config);
+    const parsed = parseConsumerConfig(options.config);
+    // The cooperativeRebalance switch off is a client from before KIP-429: no cooperative
+    // protocol, so cooperative-sticky is plain sticky and every rebalance stops the world.
+    this.config = { ...CURRENT_KAFKA, ...options.switches }.cooperativeRebalance
+      ? parsed
+      : { ...parsed, 'partition.assignment.strategy': [...new Set(parsed['partition.assignment.strategy'].map((s) => (s === 'cooperative-sticky' ? 'sticky' : s)))] };
     const app = options.app ?? {};
     this.commitMode = app.commitMode ?? (this.config['enable.auto.commit'] ? 'auto' : 'none');
     if (!COMMIT_MODES.includes(this.commitMode)) throw new ConfigException(`commitMode must be one of ${COMMIT_MODES.join(', ')}, got ${String(this.commitMode)}`);
@@ -201,6 +206,13 @@ export class KafkaConsumer implements Node {
   onMessage(_from: NodeId, message: Message): void {
     const m = message as ClientMessage;
     if (m.type.endsWith('Response')) this.network.handleResponse(m as ClientResponse);
+    this.step();
+  }
+
+  /** NetworkClient sees the broker's connection closed (a reset): what was in flight fails now. */
+  onConnectionReset(peer: NodeId): void {
+    if (this.network.inFlightCount(peer) === 0) return;
+    this.network.disconnect(peer);
     this.step();
   }
 

@@ -203,6 +203,13 @@ export class KafkaProducer implements Node {
     this.poll();
   }
 
+  /** NetworkClient sees the broker's connection closed (a reset): what was in flight fails now. */
+  onConnectionReset(peer: NodeId): void {
+    if (this.network.inFlightCount(peer) === 0) return;
+    this.network.disconnect(peer);
+    this.poll();
+  }
+
   onTimer(name: string, data: unknown): void {
     switch (name) {
       case PRODUCER_REQUEST_TIMEOUT_TIMER:
