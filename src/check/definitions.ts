@@ -52,6 +52,13 @@ export const CHECKS: readonly CheckDefinition[] = [
     implemented: true,
   },
   {
+    name: 'lost-unacknowledged-write',
+    kind: 'history',
+    definition: 'A record sent with acks=0 (counted as sent once on the socket, never acknowledged) is in no partition of its topic after healing.',
+    permittedWhen: 'acks=0: Kafka promises nothing for such a record',
+    implemented: true,
+  },
+  {
     name: 'duplicate',
     kind: 'history',
     definition: 'One value appears at two offsets of a partition\'s log after healing (values are unique per send, so the broker appended a retry twice).',

@@ -61,6 +61,8 @@ export function permittedBy(v: Violation, f: ConfigFacts): string | undefined {
     case 'strong-isr':
     case 'monotonic-high-watermark':
       return clusterLossReason(f);
+    case 'lost-unacknowledged-write':
+      return 'acks=0';
     case 'duplicate-processing':
       return 'at-least-once delivery (Kafka without transactions)';
     case 'lost-processing':

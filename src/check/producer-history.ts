@@ -120,3 +120,27 @@ export function checkInconsistentOffsets(history: readonly HistoryItem[]): Viola
   }
   return out;
 }
+
+/**
+ * `lost-unacknowledged-write`: a send that completed without an acknowledgement because none was
+ * asked for (acks=0: the producer counts a record as sent once it is on the socket) is absent from
+ * every partition of its topic after healing. Kafka promises nothing for such a record; the check
+ * makes the fire-and-forget loss visible. `logOf` gives the values a topic's partitions hold.
+ */
+export function checkLostUnacknowledgedWrites(history: readonly HistoryItem[], valuesOf: (topic: string) => ReadonlySet<string>, nodeName: (id: number) => string): Violation[] {
+  const lost: { atMs: number; node: number; topic: string; partition?: number; value: string }[] = [];
+  for (const { timeUs, node, entry } of history) {
+    if (entry.type !== 'send' || entry.phase !== 'info' || entry.acks !== 0) continue;
+    const topic = String(entry.topic);
+    const value = String(entry.value);
+    if (valuesOf(topic).has(value)) continue;
+    lost.push({ atMs: timeUs / 1000, node, topic, partition: typeof entry.partition === 'number' ? entry.partition : undefined, value });
+  }
+  return lost.map((l) => ({
+    check: 'lost-unacknowledged-write',
+    atMs: l.atMs,
+    ...(l.partition !== undefined ? { partition: `${l.topic}-${l.partition}` } : {}),
+    message: `${nodeName(l.node)} sent ${l.value} to ${l.partition !== undefined ? `${l.topic}-${l.partition}` : l.topic} with acks=0 (never acknowledged), and after healing no partition holds it`,
+    evidence: { value: l.value, topic: l.topic, producer: nodeName(l.node), sentAtMs: l.atMs },
+  }));
+}

@@ -5,7 +5,7 @@ import { checkDuplicateProcessing, checkLostProcessing, checkPollOrder, checkUns
 import { labelFindings, type ConfigFacts } from '../check/permissions.js';
 import { CURRENT_KAFKA } from '../kafka/protocol/switches.js';
 import { parseProducerConfig } from '../kafka/client/producer/producer-config.js';
-import { checkDuplicates, checkInconsistentOffsets, checkNonmonotonicSends } from '../check/producer-history.js';
+import { checkDuplicates, checkInconsistentOffsets, checkLostUnacknowledgedWrites, checkNonmonotonicSends } from '../check/producer-history.js';
 import { checkMonotonicCommittedOffsets, checkNoDoubleAssignment } from '../check/group-invariants.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../kafka/group/coordinator-partition.js';
 import { ReplicationInvariants } from '../check/replication-invariants.js';
@@ -139,6 +139,14 @@ export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWi
   for (const m of world.machines()) if (!delayed.has(m.id)) m.start();
   for (const [id, atUs] of delayedStarts) world.machine(id).startAfter(atUs);
 
+  const mostAdvancedController = (): Controller | undefined => {
+    let best: Controller | undefined;
+    for (const id of controllerIds) {
+      const c = world.machine(id).process as Controller | undefined;
+      if (c !== undefined && (best === undefined || c.image.offset > best.image.offset)) best = c;
+    }
+    return best;
+  };
   const activeController = (): Controller | undefined => {
     const live = controllerIds.map((id) => world.machine(id).process as Controller | undefined).filter((c): c is Controller => c !== undefined);
     return live.find((c) => c.isActive);
@@ -158,7 +166,9 @@ export function buildKafkaRun(scenario: Scenario, seed: number | string, faultWi
       return active === undefined ? [] : [active];
     }
     const m = /^(leader|follower)\((.+)\)$/.exec(target) as RegExpExecArray;
-    const state = activeController()?.image.partitions.get(m[2]);
+    // With no active controller (a quorum that lost its majority), the most advanced live
+    // controller's image still says who leads: the brokers go on with what they last learnt.
+    const state = (activeController() ?? mostAdvancedController())?.image.partitions.get(m[2]);
     if (state === undefined) return [];
     if (m[1] === 'leader') return state.leader >= 0 ? [state.leader] : [];
     const follower = state.replicas.find((r) => r !== state.leader);
@@ -232,6 +242,7 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
     ...checkDuplicates(logs),
     ...checkNonmonotonicSends(world.history, (id) => names.get(id) ?? String(id), (p, offset, value) => valueAt.get(p)?.get(offset) === value),
     ...checkInconsistentOffsets(world.history),
+    ...checkLostUnacknowledgedWrites(world.history, (topic) => valuesOfTopic(logs, topic), (id) => names.get(id) ?? String(id)),
     ...checkPollOrder(world.history, (id) => names.get(id) ?? String(id)),
     ...checkDuplicateProcessing(world.history),
     ...checkLostProcessing(world.history, valueAt),
@@ -263,6 +274,7 @@ export function simulateKafka(scenario: Scenario, options: SimulateOptions = {})
         lost: violations.filter((v) => v.check === 'lost-write' && v.evidence?.producer === m.name).length,
       })),
   );
+  result.stats.producerErrors = producerErrors(world);
   if (figures !== undefined) result.detail.figures = figures;
   return result;
 }
@@ -304,6 +316,20 @@ function lostWrites(world: World, brokerIds: readonly number[], controller: () =
       evidence: { value, partition, offset: e.offset, producer: names.get(h.node), ackedAtMs: h.timeUs / 1000 },
     });
   }
+  return out;
+}
+
+/** Every value any partition of `topic` holds after healing. */
+function valuesOfTopic(logs: ReadonlyMap<string, readonly { value: string }[]>, topic: string): Set<string> {
+  const out = new Set<string>();
+  for (const [partition, records] of logs) if (partition.slice(0, partition.lastIndexOf('-')) === topic) for (const r of records) out.add(r.value);
+  return out;
+}
+
+/** How often producers met each error on a produce attempt (NOT_ENOUGH_REPLICAS, NETWORK_EXCEPTION...). */
+function producerErrors(world: World): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const h of world.history) if (h.entry.type === 'produce-error') out[String(h.entry.error)] = (out[String(h.entry.error)] ?? 0) + 1;
   return out;
 }
 

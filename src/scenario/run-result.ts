@@ -11,6 +11,8 @@ export interface RunStats {
   recordsSent: number;
   recordsAcked: number;
   recordsPolled: number;
+  /** Kafka runs: how often producers met each error on a produce attempt, retried or not. */
+  producerErrors?: Record<string, number>;
 }
 
 /** What `run --json` prints (DESIGN.md), plus what the report draws. */

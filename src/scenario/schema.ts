@@ -246,6 +246,7 @@ const nemesisSchema = z.strictObject({
 /** The checks a run performs, by their Jepsen and Kafka names (`kafkaesque explain <check>`). */
 export const CHECK_NAMES = [
   'lost-write',
+  'lost-unacknowledged-write',
   'duplicate',
   'nonmonotonic-send',
   'inconsistent-offsets',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDuplicates, checkInconsistentOffsets, checkNonmonotonicSends, type HistoryItem } from '../../src/check/producer-history.js';
+import { checkDuplicates, checkInconsistentOffsets, checkLostUnacknowledgedWrites, checkNonmonotonicSends, type HistoryItem } from '../../src/check/producer-history.js';
 import { labelFindings, permittedBy, verdictOf, type ConfigFacts } from '../../src/check/permissions.js';
 
 const at = (ms: number, node: number, entry: HistoryItem['entry']): HistoryItem => ({ timeUs: ms * 1000, node, entry });
@@ -85,5 +85,17 @@ describe('permitted by configuration', () => {
     expect(verdictOf(['lost-write'], [...labelled, dup])).toBe('fail');
     expect(verdictOf(['lost-write'], [...labelled, dup], ['duplicate'])).toBe('pass');
     expect(verdictOf(['lost-write'], labelled, ['duplicate'])).toBe('pass');
+  });
+});
+
+describe('lost-unacknowledged-write', () => {
+  it('an acks=0 send whose value no partition of its topic holds; acknowledged sends and kept values are not counted', () => {
+    const h = [
+      at(1, 1, { type: 'send', phase: 'info', acks: 0, topic: 't', partition: 0, value: 'gone' }),
+      at(2, 1, { type: 'send', phase: 'info', acks: 0, topic: 't', value: 'kept' }),
+      at(3, 1, { type: 'send', phase: 'info', topic: 't', value: 'timed-out', error: 'TimeoutException' }),
+    ];
+    const v = checkLostUnacknowledgedWrites(h, () => new Set(['kept']), name);
+    expect(v.map((x) => [x.check, x.partition, x.evidence?.value])).toEqual([['lost-unacknowledged-write', 't-0', 'gone']]);
   });
 });

@@ -75,3 +75,13 @@ describe('Kafka scenarios: validation names the problem and where', () => {
     expect(problems(content).join('\n')).toMatch(message);
   });
 });
+
+describe('what producers met', () => {
+  it('jepsen-2013-min-isr-2: below min.insync.replicas the leader refuses acks=all writes with NOT_ENOUGH_REPLICAS, and nothing acknowledged is lost', () => {
+    const r = simulate(loadScenario('scenarios/jepsen-2013-min-isr-2.yaml'));
+    expect(r.verdict).toBe('pass');
+    expect(r.violations).toEqual([]);
+    expect(r.stats.producerErrors?.NOT_ENOUGH_REPLICAS).toBeGreaterThan(0);
+    expect(r.stats.recordsAcked).toBe(r.stats.recordsSent);
+  });
+});

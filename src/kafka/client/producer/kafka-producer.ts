@@ -143,6 +143,7 @@ export class KafkaProducer implements Node {
       this.transactionManager,
       this.network,
       options.bootstrap,
+      (partition, error) => ctx.record({ type: 'produce-error', partition, error }),
     );
     (options.workloads ?? []).forEach((spec, i) => {
       this.workloads.push(
@@ -380,7 +381,7 @@ export class KafkaProducer implements Node {
     if (h.status === 'ok' && this.config.acks !== 0) {
       this.ctx.record({ ...base, phase: 'ok', partition: h.partition, offset: h.offset });
     } else if (h.status === 'ok') {
-      this.ctx.record({ ...base, phase: 'info', ...partition, error: 'acks=0: the broker never acknowledges' });
+      this.ctx.record({ ...base, phase: 'info', ...partition, acks: 0, error: 'acks=0: the broker never acknowledges' });
     } else {
       this.ctx.record({ ...base, phase: h.outcome ?? 'info', ...partition, error: h.error ?? 'unknown' });
     }

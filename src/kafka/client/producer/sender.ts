@@ -102,6 +102,8 @@ export class Sender {
     private readonly transactionManager: TransactionManager | null,
     private readonly network: NetworkClient,
     private readonly bootstrap: readonly number[],
+    /** Each error a produce attempt met, retriable or not (for the history: NOT_ENOUGH_REPLICAS...). */
+    private readonly onAttemptError: (partition: string, error: string) => void = () => {},
   ) {
     this.guaranteeMessageOrder = config.maxInFlightRequestsPerConnection === 1;
   }
@@ -324,6 +326,7 @@ export class Sender {
     if (error === Errors.NONE) {
       this.completeBatchOk(batch, response, nowMs);
     } else {
+      this.onAttemptError(batch.key, clientErrorName(error));
       const retriable = error === NETWORK_EXCEPTION || isRetriable(error as ErrorCode);
       if (this.canRetry(batch, response, retriable, nowMs)) {
         this.reenqueueBatch(batch, nowMs);
