@@ -1,6 +1,6 @@
 import { D3Node } from 'd3-node';
 import type { RunDetail } from '../scenario/run-result.js';
-import type { IsrSeries, ThroughputSeries } from '../scenario/run-recorder.js';
+import type { IsrSeries, RunFigures, ThroughputSeries } from '../scenario/run-recorder.js';
 
 /** One line of a chart: points in (seconds, value); `step` draws it as a step function. */
 export interface ChartSeries {
@@ -266,4 +266,17 @@ export function underReplicatedSvg(isr: IsrSeries, detail: RunDetail): string {
 
 function formatBucket(us: number): string {
   return us >= 1e6 ? `${us / 1e6} s` : `${us / 1000} ms`;
+}
+
+/** Consumer lag per group (records the group has yet to commit), one line each. */
+export function consumerLagSvg(lag: NonNullable<RunFigures['consumerLag']>, detail: RunDetail): string {
+  return lineChartSvg({
+    title: 'Consumer lag per group (high watermark minus committed offset, summed over partitions)',
+    yLabel: 'records',
+    endS: detail.endUs / 1e6,
+    shade: faultShading(detail),
+    healS: detail.faultWindowUs / 1e6,
+    integerY: true,
+    series: lag.map((g, i) => ({ name: g.group, color: PALETTE[i % PALETTE.length], points: g.points.map((p) => [p.atUs / 1e6, p.lag] as [number, number]) })),
+  });
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Scenario } from '../scenario/load.js';
 import type { RunDetail, RunResult } from '../scenario/simulate.js';
 import type { RunFigures } from '../scenario/run-recorder.js';
-import { isrSvg, latencySvg, throughputSvg, underReplicatedSvg } from './charts.js';
+import { consumerLagSvg, isrSvg, latencySvg, throughputSvg, underReplicatedSvg } from './charts.js';
 import { replicaLogsSvg } from './replica-logs-figure.js';
 import { sequenceSvg } from './sequence-figure.js';
 import { timelineSvg } from './timeline-figure.js';
@@ -19,7 +19,7 @@ const MAX_LISTED_FINDINGS = 50;
 export interface ReportFigure {
   /** The file name in the report directory (ASCII, no scenario text in it). */
   file: string;
-  section: 'timeline' | 'replica-logs' | 'sequence' | 'charts';
+  section: 'timeline' | 'replica-logs' | 'sequence' | 'charts' | 'lag';
   title: string;
   caption: string;
   svg: string;
@@ -75,6 +75,9 @@ export function reportFigures(result: RunResult, detail: RunDetail): ReportFigur
   if (f.isr.partitions.length > 0) {
     figures.push({ file: 'isr.svg', section: 'charts', title: 'ISR size', caption: 'The in-sync replica set each partition\'s controller metadata records (lines are nudged apart slightly so equal values stay visible).', svg: isrSvg(f.isr, detail) });
     figures.push({ file: 'under-replicated.svg', section: 'charts', title: 'Under-replicated partitions', caption: 'Partitions whose ISR is smaller than their replica set (Kafka\'s UnderReplicatedPartitions metric), and partitions with no leader.', svg: underReplicatedSvg(f.isr, detail) });
+  }
+  if (f.consumerLag !== undefined) {
+    figures.push({ file: 'consumer-lag.svg', section: 'lag', title: 'Consumer lag', caption: 'For each consumer group, how many records its committed offsets trail the partitions\' high watermarks (Kafka\'s records-lag, summed over the group\'s partitions). It climbs while a group rebalances or a member is stuck, and falls as commits catch up. Shaded: faults.', svg: consumerLagSvg(f.consumerLag, detail) });
   }
   return figures;
 }
@@ -160,8 +163,8 @@ ${section('replica-logs') || '<p>No partition changed leader and none has a find
 ${section('sequence') || '<p>No message window was captured for the partitions above.</p>'}
 <h2 id="charts">Charts</h2>
 ${section('charts')}
-<h3>Consumer lag per group</h3>
-<p class="placeholder" id="consumer-lag">Not drawn: this version of the model has no consumers. When consumer groups land, their lag over time goes in <code>detail.figures.consumerLag</code> and is charted here.</p>`
+<h3 id="consumer-lag">Consumer lag per group</h3>
+${section('lag') || '<p>This scenario has no consumer group.</p>'}`
     : '<p>The replica-log, message and throughput figures need the Kafka model (a scenario with a <code>topics:</code> section).</p>'
 }
 <h2 id="findings">Findings</h2>

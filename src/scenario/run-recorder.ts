@@ -23,7 +23,8 @@ export interface RunFigures {
   /** The committed ISR of every partition (the controller's metadata), as changes over time. */
   isr: IsrSeries;
   /**
-   * Consumer lag per group over time. Always undefined: the model has no consumers yet. The report
+   * Consumer lag per group over time (Kafka's records-lag, summed over the group's partitions: the
+   * leader's high watermark minus the group's committed offset), from the history. The report
    * shows a labelled placeholder until this is filled.
    */
   consumerLag?: { group: string; points: { atUs: TimeUs; lag: number }[] }[];
@@ -410,7 +411,7 @@ export class RunRecorder {
       replicaLogs.push(...kept, this.takeSnapshot(partition, endUs, 'end', 'the end of the run, after healing'));
       sequences.push(...this.windowsFor(partition));
     }
-    return { replicaLogs, sequences, throughput: throughputSeries(this.world.history, violations, endUs), isr: this.isr, consumerLag: undefined, focus };
+    return { replicaLogs, sequences, throughput: throughputSeries(this.world.history, violations, endUs), isr: this.isr, consumerLag: consumerLagSeries(this.world.history, endUs), focus };
   }
 
   private windowsFor(partition: string): MessageWindow[] {
@@ -607,4 +608,48 @@ export function throughputSeries(history: readonly RecordedEntry[], violations: 
     buckets[i].maxMs = l[l.length - 1];
   });
   return { bucketUs, buckets };
+}
+
+/**
+ * Each consumer group's lag over time, summed over the partitions of the topics it subscribes to:
+ * the partition's high watermark (what a consumer may read) minus the group's committed offset
+ * there (nothing committed counts from 0), sampled at the end of each bucket. Undefined when the
+ * run has no consumer group.
+ */
+export function consumerLagSeries(history: readonly RecordedEntry[], endUs: TimeUs): { group: string; points: { atUs: TimeUs; lag: number }[] }[] | undefined {
+  const topicsOf = new Map<string, Set<string>>();
+  for (const h of history) {
+    if (h.entry.type !== 'subscribe') continue;
+    const group = String(h.entry.group);
+    const set = topicsOf.get(group) ?? new Set<string>();
+    for (const t of (h.entry.topics ?? []) as string[]) set.add(t);
+    topicsOf.set(group, set);
+  }
+  if (topicsOf.size === 0) return undefined;
+  const bucketUs = bucketWidthUs(Math.max(1, endUs));
+  const n = Math.max(1, Math.ceil(endUs / bucketUs));
+  const hw = new Map<string, number>();
+  const committed = new Map<string, number>();
+  const groups = [...topicsOf.keys()];
+  const out = groups.map((group) => ({ group, points: [] as { atUs: TimeUs; lag: number }[] }));
+  const sample = (atUs: TimeUs) => {
+    groups.forEach((group, i) => {
+      const topics = topicsOf.get(group) as Set<string>;
+      let lag = 0;
+      for (const [tp, end] of hw) {
+        if (!topics.has(tp.slice(0, tp.lastIndexOf('-')))) continue;
+        lag += Math.max(0, end - (committed.get(`${group}/${tp}`) ?? 0));
+      }
+      out[i].points.push({ atUs, lag });
+    });
+  };
+  let next = 0;
+  for (const h of history) {
+    while (next < n && h.timeUs >= (next + 1) * bucketUs) sample(++next * bucketUs);
+    const e = h.entry;
+    if (e.type === 'high-watermark' && typeof e.partition === 'string' && typeof e.hw === 'number') hw.set(e.partition, e.hw);
+    else if (e.type === 'offset-commit' && typeof e.offset === 'number') committed.set(`${String(e.groupId)}/${String(e.topic)}-${Number(e.partition)}`, e.offset);
+  }
+  while (next < n) sample(Math.min(endUs, ++next * bucketUs));
+  return out;
 }
