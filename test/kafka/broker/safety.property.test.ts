@@ -68,7 +68,7 @@ export function runSafe(seed: number, faults: readonly Fault[], controllers = 1)
   return { c, lost: c.lostWrites(), violations: invariants.violations, acked: c.producer().outcomes.filter((o) => o.status === 'ok').length };
 }
 
-const RUNS = Number(process.env.KAFKAESQUE_SAFETY_RUNS ?? (process.env.KAFKAESQUE_LONG ? 2_000 : 200));
+const RUNS = Number(process.env.KAFKAESQUE_SAFETY_RUNS ?? (process.env.KAFKAESQUE_LONG ? 2_000 : 250));
 
 const quorumFaultArb: fc.Arbitrary<Fault> = fc.record({
   atMs: fc.integer({ min: 3_000, max: 40_000 }),
